@@ -1,0 +1,134 @@
+# portcullis - GNU make. `make` builds ./portcullis; see README.md for every target.
+#   make DEBUG=1   -O0 build          make SAN=1   ASan+UBSan build (build/san/)
+#   make CC=clang  clang build        make test    everything CI runs
+
+CC	?= cc
+PKGS	 = yaml-0.1
+PYTHON	 = /usr/bin/python3
+
+WARN	 = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
+	   -Wcast-qual -Wpointer-arith -Wvla -Wundef -Wimplicit-fallthrough -Wwrite-strings \
+	   -Wno-format-nonliteral
+HARDEN	 = -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3 -fstack-protector-strong \
+	   -fstack-clash-protection -fcf-protection=full -fPIE
+LDHARDEN = -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack -Wl,--as-needed
+SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+ifeq ($(SAN),1)
+  VARIANT = san
+  OPT	  = -O1 -g $(SANFLAGS) -ftrivial-auto-var-init=pattern
+  HARDEN  = -fstack-protector-strong -fPIE
+  LDSAN	  = $(SANFLAGS)
+else ifeq ($(DEBUG),1)
+  VARIANT = debug
+  OPT	  = -O0 -g
+else
+  VARIANT = release
+  OPT	  = -O2 -g
+endif
+ifneq ($(SAN),1)
+  ifeq ($(findstring clang,$(CC)),clang)
+    OPT += -ftrivial-auto-var-init=pattern
+  else
+    OPT += -ftrivial-auto-var-init=zero
+  endif
+endif
+ifneq ($(CC),cc)
+  VARIANT := $(VARIANT)-$(notdir $(CC))
+endif
+
+B	 = build/$(VARIANT)
+CPPFLAGS = -Isrc -D_GNU_SOURCE
+CFLAGS	 = -std=gnu11 $(OPT) $(WARN) $(HARDEN) -pthread -MMD -MP \
+	   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDFLAGS	 = $(LDHARDEN) $(LDSAN) -pthread
+LDLIBS	 = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+# Parsers of untrusted bytes get the strictest conversions (STYLE.md 8).
+PARSER_CFLAGS = -Wconversion -Wsign-conversion
+
+LIB_SRC	 = $(sort $(wildcard src/*/*.c))
+LIB_OBJ	 = $(LIB_SRC:%.c=$(B)/%.o)
+UNIT_SRC = $(sort $(wildcard tests/unit/*/test_*.c))
+UNIT_BIN = $(UNIT_SRC:%.c=$(B)/%)
+FUZZ_SRC = $(sort $(wildcard fuzz/*.c))
+FUZZ_TGT = $(notdir $(FUZZ_SRC:.c=))
+
+.PHONY: all deps demo test unit integration san-integration fuzz fuzz-smoke bench check \
+	clean lint
+all: portcullis
+
+portcullis: $(B)/portcullis
+	ln -sf $(B)/portcullis $@
+
+$(B)/portcullis: $(B)/src/main.o $(B)/libportcullis.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/libportcullis.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/src/http/%.o: CFLAGS += $(PARSER_CFLAGS)
+$(B)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+# Unit tests: one binary per file; a test may #include the .c it tests to reach statics.
+$(B)/tests/unit/%: tests/unit/%.c $(B)/libportcullis.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -o $@ $< $(B)/libportcullis.a \
+	    $(LDFLAGS) $(LDLIBS) -lcmocka
+
+deps:
+	@sh scripts/deps.sh
+
+unit: $(UNIT_BIN)
+	@sh scripts/run-unit.sh $(UNIT_BIN)
+
+integration: portcullis
+	PORTCULLIS_BIN=$(CURDIR)/$(B)/portcullis $(PYTHON) -m pytest -q -p no:cacheprovider \
+	    tests/integration
+
+san-integration:
+	$(MAKE) SAN=1 $(MAKEFLAGS_SAN) build/san/portcullis
+	PORTCULLIS_BIN=$(CURDIR)/build/san/portcullis PC_TEST_SAN=1 $(PYTHON) -m pytest -q \
+	    -p no:cacheprovider tests/integration
+
+test: deps
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) CC=clang build/release-clang/portcullis
+	$(MAKE) integration
+	$(MAKE) san-integration
+	$(MAKE) fuzz-smoke
+	$(MAKE) check
+
+demo: deps all
+	./portcullis demo
+
+# libFuzzer targets (clang). fuzz-smoke runs each for a few seconds over its corpus.
+FZ	 = build/fuzz
+FZFLAGS	 = -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	   -Isrc -D_GNU_SOURCE -pthread $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+FZ_OBJ	 = $(LIB_SRC:%.c=$(FZ)/%.o)
+$(FZ)/%.o: %.c
+	@mkdir -p $(@D)
+	clang $(FZFLAGS:-fsanitize=fuzzer%=-fsanitize=fuzzer-no-link%) -c -o $@ $<
+$(FZ)/fuzz_%: fuzz/%.c $(FZ_OBJ)
+	clang $(FZFLAGS) -o $@ $^ $(LDLIBS)
+fuzz-build: $(FUZZ_TGT:%=$(FZ)/fuzz_%)
+fuzz-smoke: fuzz-build
+	@sh scripts/fuzz.sh smoke $(FUZZ_TGT)
+fuzz: fuzz-build
+	@sh scripts/fuzz.sh long $(FUZZ_TGT)
+
+bench: deps all
+	@sh bench/run.sh
+
+# Hardening of the shipped binary: PIE, full RELRO (BIND_NOW), non-executable stack.
+check: portcullis
+	@sh scripts/check-hardening.sh $(B)/portcullis
+
+clean:
+	rm -rf build portcullis
+
+-include $(LIB_OBJ:.o=.d) $(B)/src/main.d

@@ -1,0 +1,148 @@
+/*
+ * config/config.h - the public interface of config/: one YAML file -> an immutable,
+ * reference-counted struct pc_conf; validation with file:line:col errors; risk warnings.
+ * Owns: the meaning of every configuration key and its defaults.
+ * Does not: open sockets, start threads, or look at requests.
+ */
+#ifndef PC_CONFIG_H
+#define PC_CONFIG_H
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "core/core.h"
+
+#define PC_CONF_ROUTE_SEGS_MAX	32	/* segments in a path template */
+#define PC_CONF_TARGETS_MAX	64	/* targets in one upstream */
+
+struct pc_addr {
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+	char			 text[64];	/* "127.0.0.1:8080" / "[::1]:8080", for logs */
+};
+
+struct pc_cidr {
+	int		 family;	/* AF_INET or AF_INET6 */
+	uint8_t		 addr[16];	/* network byte order, host bits zero */
+	uint8_t		 prefix;
+};
+
+struct pc_conf_listener {
+	struct pc_addr	 addr;
+	int		 line;		/* where it was configured, for messages */
+};
+
+struct pc_conf_upstream {
+	char		*name;
+	struct pc_addr	*targets;
+	unsigned	 ntargets;
+	uint32_t	 connect_timeout_ms;	/* default 2000 */
+	uint32_t	 read_timeout_ms;	/* between two reads of the response; default 30000 */
+	uint32_t	 total_timeout_ms;	/* whole exchange; default 60000 */
+	uint32_t	 keepalive_max;		/* idle connections kept per target per worker; 32 */
+	uint32_t	 keepalive_timeout_ms;	/* idle pooled connection lifetime; default 30000 */
+	uint32_t	 max_fails;		/* consecutive failures that eject a target; 3 (0: never) */
+	uint32_t	 fail_timeout_ms;	/* how long an ejected target rests; default 10000 */
+	int		 line;
+};
+
+enum pc_seg_kind {
+	PC_SEG_LITERAL,		/* exact text */
+	PC_SEG_PARAM,		/* {name}: exactly one non-empty segment */
+	PC_SEG_WILDCARD,	/* **: zero or more segments; last only */
+};
+
+struct pc_conf_seg {
+	enum pc_seg_kind kind;
+	struct pc_str	 text;		/* literal text, or the param name (no braces) */
+};
+
+struct pc_conf_route {
+	char		*name;		/* unique; default "METHODS path" */
+	char		*path;		/* the template as written, e.g. "/users/{id}/**" */
+	struct pc_conf_seg segs[PC_CONF_ROUTE_SEGS_MAX];	/* texts point into <path> copies */
+	unsigned	 nsegs;
+	uint32_t	 methods;	/* bit (1u << enum pc_method); 0 = any method */
+	char		*host;		/* NULL = any host; lowercase, no port */
+	unsigned	 upstream;	/* index into conf->upstreams */
+	bool		 public_;	/* public: true */
+	bool		 report_only;	/* deciding phases log would_deny instead of denying */
+	uint64_t	 body_max_bytes;	/* per route; default limits.body_max_bytes */
+	unsigned	 order;		/* position in the file (tie-break) */
+	int		 line;
+};
+
+struct pc_conf_limits {
+	uint32_t	 request_line_max_bytes;	/* 8192 -> 414 */
+	uint32_t	 header_max_bytes;		/* 32768 -> 431 */
+	uint32_t	 header_max_count;		/* 100 -> 431 */
+	uint64_t	 body_max_bytes;		/* 1 MiB -> 413 */
+	uint32_t	 header_timeout_ms;		/* whole head must arrive within; 10000 -> 408 */
+	uint32_t	 body_timeout_ms;		/* between two body reads; 30000 -> 408 */
+	uint32_t	 idle_timeout_ms;		/* keep-alive idle; 60000 */
+	uint32_t	 max_connections;		/* per process; 20000 */
+	uint32_t	 max_requests_per_connection;	/* 10000 */
+};
+
+struct pc_conf {
+	char		*path;		/* file it was loaded from */
+	unsigned	 workers;	/* 0 in the file means one per CPU; resolved here */
+	struct pc_conf_listener *listeners;
+	unsigned	 nlisteners;
+	struct pc_conf_limits limits;
+	struct pc_cidr	*trusted_proxies;
+	unsigned	 ntrusted_proxies;
+	bool		 report_only;	/* global report-only for deciding phases */
+	bool		 drop_server_header;	/* response: drop Server and X-Powered-By; default true */
+	char		*access_log;	/* "stdout", "off", or a file path */
+	char		*event_log;	/* security events: "stdout", "off" (default), or a path */
+	struct pc_addr	 admin_addr;	/* default 127.0.0.1:9901 */
+	bool		 admin_enabled;	/* default true */
+	char		*admin_token;	/* secret (from ${env:} / ${file:}); NULL = read-only, loopback only */
+	uint32_t	 drain_timeout_ms;	/* SIGTERM: how long in-flight requests may take; 30000 */
+	struct pc_conf_upstream *upstreams;
+	unsigned	 nupstreams;
+	struct pc_conf_route *routes;	/* sorted by precedence: most specific first */
+	unsigned	 nroutes;
+
+	int		 refs;		/* atomic (__atomic builtins); use pc_conf_ref/unref */
+};
+
+/* One diagnostic: "file:line:col: message". */
+struct pc_conf_diag {
+	char		 text[512];
+};
+
+/*
+ * Loads and validates <path>. On success returns 0 and *<out> (refs = 1). On error returns
+ * -PC_E* and writes the first error into <err> as "file:line:col: message"; nothing is
+ * leaked. ${env:NAME} and ${file:PATH} are substituted inside scalars before typing.
+ */
+PC_MUST_CHECK int pc_conf_load(const char *path, struct pc_conf **out, struct pc_conf_diag *err);
+/* Same from memory; <name> is used in messages. Used by tests and the fuzzer. */
+PC_MUST_CHECK int pc_conf_load_mem(const char *name, const char *text, size_t len,
+    struct pc_conf **out, struct pc_conf_diag *err);
+/*
+ * Calls <cb> once for each risky-but-legal setting ("file:line: warning: ..."): a public
+ * route (no rate limit exists yet), a non-loopback listener without TLS, an admin listener
+ * off loopback, report-only on, ... Returns the number of warnings.
+ */
+unsigned	 pc_conf_warnings(const struct pc_conf *conf,
+    void (*cb)(void *arg, const char *msg), void *arg);
+/*
+ * The process-wide current configuration (reload = swap). pc_conf_publish() takes the
+ * caller's reference and bumps the generation; pc_conf_acquire() returns a new reference to
+ * the current one (a mutex: called once per worker per reload, never per request).
+ */
+void		 pc_conf_publish(struct pc_conf *conf);
+struct pc_conf	*pc_conf_acquire(void);
+uint64_t	 pc_conf_generation(void);	/* atomic read; cheap, polled by workers */
+
+struct pc_conf	*pc_conf_ref(struct pc_conf *conf);
+void		 pc_conf_unref(struct pc_conf *conf);	/* frees at zero; accepts NULL */
+
+bool		 pc_cidr_contains(const struct pc_cidr *c, const struct sockaddr *sa);
+/* Parses "host:port" / "[v6]:port" numerically (no DNS). 0 or -PC_EINVAL. */
+PC_MUST_CHECK int pc_addr_parse(struct pc_str s, struct pc_addr *out);
+
+#endif
