@@ -59,7 +59,7 @@ struct pc_conf_seg {
 
 struct pc_conf_route {
 	char		*name;		/* unique; default "METHODS path" */
-	char		*path;		/* the template as written, e.g. "/users/{id}/**" */
+	char		*path;		/* the template as written, e.g. "/users/{id}/..." */
 	struct pc_conf_seg segs[PC_CONF_ROUTE_SEGS_MAX];	/* texts point into <path> copies */
 	unsigned	 nsegs;
 	uint32_t	 methods;	/* bit (1u << enum pc_method); 0 = any method */

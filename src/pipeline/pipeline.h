@@ -1,0 +1,70 @@
+/*
+ * pipeline/pipeline.h - the public interface of pipeline/: the request (struct pc_req), the
+ * ordered table of phases that decide about it, verdicts and denies.
+ * Owns: the ORDER of phases and the report-only rule. Each decision lives in its phase's
+ * module; the proxy owns the sockets and runs the pipeline once a request head is parsed.
+ */
+#ifndef PC_PIPELINE_H
+#define PC_PIPELINE_H
+
+#include "config/config.h"
+#include "http/http.h"
+#include "route/route.h"
+
+#define PC_REQ_ID_MAX	128
+
+enum pc_verdict {
+	PC_NEXT,	/* go on to the next phase */
+	PC_WAIT,	/* parked; the phase calls pc_pipeline_resume() later (none yet) */
+	PC_DENY,	/* stop: req->deny_* say why; log runs anyway */
+};
+
+/*
+ * One request. Every field has one writing phase, named in its comment; everyone else reads.
+ */
+struct pc_req {
+	struct pc_arena	*arena;		/* owns everything below that is not borrowed */
+	const struct pc_conf *conf;	/* snapshot for the whole request (reload-safe) */
+	const struct pc_msg *msg;	/* set by: parse (borrowed from the connection buffer) */
+	struct pc_path	 view;		/* set by: normalize; read by: route, authz, forward, log */
+	const struct pc_conf_route *route;	/* set by: route; read by: all later phases, log */
+	struct pc_route_params params;	/* set by: route */
+	enum pc_reason	 deny_reason;	/* set by: the runner, from the denying phase */
+	int		 deny_status;
+	const char	*deny_phase;
+	enum pc_reason	 would_deny;	/* set by: the runner, report-only */
+	const char	*would_deny_phase;
+	struct pc_str	 client_ip;	/* set by: accept (connection), read by: log, forward */
+	char		 id[PC_REQ_ID_MAX + 1];	/* set by: parse (kept if valid, else generated) */
+	size_t		 id_len;
+	uint64_t	 start_us;	/* monotonic */
+	uint64_t	 wall_us;	/* realtime, for the log */
+	unsigned	 next_phase;	/* runner state */
+};
+
+struct pc_phase {
+	const char	*name;
+	enum pc_verdict	(*run)(struct pc_req *req);
+	bool		 may_report_only;	/* parse/normalize/route: never */
+};
+
+/* Records a deny on <req> and returns PC_DENY: `return pc_req_deny(req, PC_R_X);` */
+enum pc_verdict	 pc_req_deny(struct pc_req *req, enum pc_reason reason);
+
+/*
+ * Runs the phases from req->next_phase on. A deny from a phase that may run report-only,
+ * while report-only is on (globally or for the route), is recorded as would_deny and the
+ * request goes on. Returns PC_NEXT when every phase passed, PC_DENY (req->deny_* set), or
+ * PC_WAIT.
+ */
+enum pc_verdict	 pc_pipeline_run(struct pc_req *req);
+/* The same over an explicit table (unit tests of the runner). */
+enum pc_verdict	 pc_pipeline_run_table(struct pc_req *req, const struct pc_phase *tab,
+    unsigned n);
+
+/* Sets req->id from a client X-Request-Id if valid ([A-Za-z0-9._-]{1,128}), else generates
+ * 32 hex characters. Returns 0 or -PC_E* (no randomness: the caller denies with 500). */
+PC_MUST_CHECK int pc_req_set_id(struct pc_req *req, struct pc_str client_id);
+bool		 pc_req_id_is_valid(struct pc_str id);
+
+#endif
