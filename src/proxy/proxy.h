@@ -1,13 +1,25 @@
 /*
- * proxy/proxy.h - the public interface of proxy/: routing, client connections, upstream
- * pools, forwarding and the response filter.
+ * proxy/proxy.h - the public interface of proxy/: the server (worker threads, listeners),
+ * client connections, upstream pools, forwarding and the response filter.
+ * Owns: sockets and the bytes on them. Decisions come from the pipeline.
  */
 #ifndef PC_PROXY_H
 #define PC_PROXY_H
 
 #include "config/config.h"
-#include "http/http.h"
 
-#include "route/route.h"
+struct pc_server;
+
+/*
+ * Binds every listener of <conf> (SO_REUSEPORT, one socket per worker) and starts the
+ * worker threads. <conf> must already be published with pc_conf_publish(). Returns the
+ * server, or NULL with the reason in <err> (e.g. "listen 127.0.0.1:80: Permission denied").
+ */
+struct pc_server *pc_server_start(const struct pc_conf *conf, char *err, size_t errlen);
+/* Tells every worker that a new configuration was published (after a reload). */
+void		 pc_server_reload(struct pc_server *srv);
+/* Stops accepting, lets in-flight requests finish for up to <drain_ms>, joins the workers
+ * and frees the server. */
+void		 pc_server_stop(struct pc_server *srv, uint32_t drain_ms);
 
 #endif

@@ -1,0 +1,21 @@
+/*
+ * cli/cli.h - the public interface of cli/: one function per command of `portcullis`.
+ * Each returns the process exit status.
+ */
+#ifndef PC_CLI_H
+#define PC_CLI_H
+
+#include "config/config.h"
+
+#define PC_VERSION	"0.1.0"
+
+int	pc_cli_run(int argc, char **argv);
+int	pc_cli_check(int argc, char **argv);
+int	pc_cli_demo(int argc, char **argv);
+/* Shared by run and demo: serves <conf> (one reference taken) until SIGTERM/SIGINT.
+ * SIGHUP reloads from <path> (NULL: nothing to reload), SIGUSR1 reopens the logs. */
+int	pc_cli_serve(struct pc_conf *conf, const char *path);
+/* Finds "-c FILE" / "--config FILE" / "--config=FILE" in argv; NULL if absent. */
+const char *pc_cli_config_arg(int argc, char **argv);
+
+#endif

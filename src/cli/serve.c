@@ -1,0 +1,184 @@
+/*
+ * cli/serve.c - `portcullis run` and the serving part shared with `demo`: open the logs,
+ * publish the configuration, start the admin listener and the workers, then turn signals
+ * into drain (TERM/INT), reload (HUP) and log reopening (USR1).
+ * Owns: the process lifecycle. The main thread only waits for signals: no request work.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "admin/admin.h"
+#include "cli/cli.h"
+#include "observe/observe.h"
+#include "proxy/proxy.h"
+#include "core/banned.h"
+
+const char *
+pc_cli_config_arg(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) &&
+		    i + 1 < argc)
+			return argv[i + 1];
+		if (strncmp(argv[i], "--config=", 9) == 0)
+			return argv[i] + 9;
+	}
+	return NULL;
+}
+
+static bool
+same_addr(const struct pc_addr *a, const struct pc_addr *b)
+{
+	return a->len == b->len && memcmp(&a->ss, &b->ss, a->len) == 0;
+}
+
+/* What a reload cannot change without a restart: sockets and threads already exist. */
+static const char *
+reload_incompatible(const struct pc_conf *old, const struct pc_conf *neu)
+{
+	unsigned i;
+
+	if (old->nlisteners != neu->nlisteners)
+		return "listen changed";
+	for (i = 0; i < old->nlisteners; i++)
+		if (!same_addr(&old->listeners[i].addr, &neu->listeners[i].addr))
+			return "listen changed";
+	if (old->workers != neu->workers)
+		return "workers changed";
+	if (old->admin_enabled != neu->admin_enabled ||
+	    (old->admin_enabled && !same_addr(&old->admin_addr, &neu->admin_addr)))
+		return "admin.listen changed";
+	if (old->limits.max_connections != neu->limits.max_connections)
+		return "limits.max_connections changed";
+	return NULL;
+}
+
+static void
+reload(struct pc_server *srv, const char *path)
+{
+	struct pc_conf_diag	 diag;
+	struct pc_conf		*neu, *old;
+	const char		*why;
+	int			 rc;
+
+	if (path == NULL) {
+		pc_log_info("reload: the embedded demo configuration does not change");
+		return;
+	}
+	rc = pc_conf_load(path, &neu, &diag);
+	if (rc != 0) {
+		pc_log_error("reload refused, still serving the previous configuration: %s",
+		    diag.text);
+		return;
+	}
+	old = pc_conf_acquire();
+	why = reload_incompatible(old, neu);
+	pc_conf_unref(old);
+	if (why != NULL) {
+		pc_log_error("reload refused, still serving the previous configuration: %s: "
+		    "%s needs a restart", path, why);
+		pc_conf_unref(neu);
+		return;
+	}
+	rc = pc_observe_open(neu->access_log, neu->event_log);
+	if (rc != 0) {
+		pc_log_error("reload refused, still serving the previous configuration: "
+		    "cannot open logs: %s", pc_strerror(rc));
+		pc_conf_unref(neu);
+		return;
+	}
+	pc_conf_publish(neu);
+	pc_server_reload(srv);
+	pc_log_info("reloaded %s", path);
+}
+
+int
+pc_cli_serve(struct pc_conf *conf, const char *path)
+{
+	struct pc_server	*srv;
+	sigset_t		 set;
+	siginfo_t		 si;
+	char			 err[256];
+	uint32_t		 drain_ms = conf->drain_timeout_ms;
+	bool			 admin = conf->admin_enabled;
+	int			 rc, sig;
+
+	/* Block before any thread starts: every thread inherits the mask, and only this
+	 * one takes signals, synchronously, with sigwaitinfo. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+	rc = pc_observe_open(conf->access_log, conf->event_log);
+	if (rc != 0) {
+		(void)fprintf(stderr, "portcullis: cannot open logs (%s, %s): %s\n",
+		    conf->access_log, conf->event_log, pc_strerror(rc));
+		pc_conf_unref(conf);
+		return 1;
+	}
+	pc_conf_publish(conf);
+	if (admin && pc_admin_start(&conf->admin_addr) != 0) {
+		(void)fprintf(stderr, "portcullis: cannot start the admin listener on %s\n",
+		    conf->admin_addr.text);
+		return 1;
+	}
+	srv = pc_server_start(conf, err, sizeof(err));
+	if (srv == NULL) {
+		(void)fprintf(stderr, "portcullis: %s\n", err);
+		if (admin)
+			pc_admin_stop();
+		return 1;
+	}
+	for (;;) {
+		sig = sigwaitinfo(&set, &si);
+		if (sig == -1) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (sig == SIGHUP) {
+			reload(srv, path);
+		} else if (sig == SIGUSR1) {
+			rc = pc_observe_reopen();
+			if (rc != 0)
+				pc_log_error("log reopen failed: %s", pc_strerror(rc));
+			else
+				pc_log_info("logs reopened");
+		} else if (sig == SIGTERM || sig == SIGINT) {
+			break;
+		}
+	}
+	pc_log_info("shutting down: draining in-flight requests (up to %u ms)", drain_ms);
+	pc_server_stop(srv, drain_ms);
+	if (admin)
+		pc_admin_stop();
+	pc_log_info("stopped");
+	pc_observe_close();
+	return 0;
+}
+
+int
+pc_cli_run(int argc, char **argv)
+{
+	const char		*path = pc_cli_config_arg(argc, argv);
+	struct pc_conf_diag	 diag;
+	struct pc_conf		*conf;
+
+	if (path == NULL) {
+		(void)fprintf(stderr, "usage: portcullis run -c FILE\n");
+		return 2;
+	}
+	if (pc_conf_load(path, &conf, &diag) != 0) {
+		(void)fprintf(stderr, "%s\n", diag.text);
+		return 1;
+	}
+	return pc_cli_serve(conf, path);
+}

@@ -1,0 +1,774 @@
+/*
+ * proxy/conn.c - client connections: read and parse request heads, run the pipeline,
+ * stream request bodies to the upstream side, write responses, keep-alive and pipelining.
+ * Owns: the client socket, its buffers and timers, and the exchange lifetime.
+ * Does not: decide policy (pipeline/), talk to upstreams (upstream.c), format logs (observe/).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "observe/observe.h"
+#include "proxy/proxy_int.h"
+#include "core/banned.h"
+
+static void	conn_run(struct conn *c);
+static void	conn_step(struct conn *c);
+static void	conn_io_cb(struct pc_loop *loop, struct pc_io *io, unsigned events);
+static void	exchange_end(struct exchange *ex);
+
+static void
+conn_free_cb(void *arg)
+{
+	struct conn *c = arg;
+
+	pc_buf_fini(&c->in);
+	pc_buf_fini(&c->out);
+	free(c);
+}
+
+static size_t
+in_max(const struct pc_conf *conf)
+{
+	return (size_t)conf->limits.request_line_max_bytes + conf->limits.header_max_bytes +
+	    PC_READ_CHUNK + 4;
+}
+
+static const struct pc_conf *
+conn_conf(const struct conn *c)
+{
+	return c->ex != NULL ? c->ex->req.conf : c->w->cur->conf;
+}
+
+void
+pc_conn_close(struct conn *c)
+{
+	struct worker *w = c->w;
+
+	if (c->flags & C_CLOSED)
+		return;
+	c->flags |= C_CLOSED;
+	if (c->ex != NULL)
+		exchange_end(c->ex);
+	pc_timer_disarm(w->loop, &c->timer);
+	pc_loop_del(w->loop, &c->io);
+	close(c->io.fd);
+	c->io.fd = -1;
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		w->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	w->nconns--;
+	pc_worker_conn_closed(w);
+	pc_metrics_conn(-1);
+	/* Freed after this batch of events: a later event may still name this connection. */
+	if (pc_loop_defer(w->loop, conn_free_cb, c) != 0)
+		PC_ASSERT(!"deferral list cannot grow");
+	if (w->draining && w->nconns == 0)
+		pc_loop_stop(w->loop);
+}
+
+static void
+conn_timeout_cb(struct pc_loop *loop, struct pc_timer *t)
+{
+	struct conn	*c = (struct conn *)((char *)t - offsetof(struct conn, timer));
+	struct exchange	*ex = c->ex;
+
+	(void)loop;
+	if (ex == NULL) {
+		if (c->flags & C_HEAD) {
+			/* Slowloris: the whole head must arrive within header_timeout_ms. */
+			struct pc_req r;
+
+			memset(&r, 0, sizeof(r));
+			r.id[0] = '\0';
+			c->flags |= C_CLOSING;
+			if (pc_out_error(&c->out, &r, 408, PC_R_TIMEOUT_HEADER, true) == 0) {
+				struct pc_log_rec rec;
+
+				memset(&rec, 0, sizeof(rec));
+				rec.wall_us = pc_wall_us();
+				rec.client_ip = pc_str_c(c->ip);
+				rec.status = 408;
+				rec.reason = PC_R_TIMEOUT_HEADER;
+				rec.phase = "parse";
+				rec.upstream_us = -1;
+				pc_log_access(&rec);
+				pc_log_event(&rec);
+				pc_metrics_request(PC_STR_NULL, 408, 0);
+				conn_run(c);
+				if (!(c->flags & C_CLOSED))
+					pc_conn_close(c);
+				return;
+			}
+		}
+		pc_conn_close(c);	/* idle keep-alive connection: close quietly */
+		return;
+	}
+	/* A client that stops sending its body or stops reading its response. */
+	if (!ex->resp_head_sent && !ex->req_done) {
+		pc_exchange_fail(ex, PC_R_TIMEOUT_BODY);
+		return;
+	}
+	pc_conn_close(c);
+}
+
+void
+pc_conn_accept(struct worker *w, int fd, const struct sockaddr_storage *ss)
+{
+	const struct pc_conf	*conf = w->cur->conf;
+	struct conn		*c = calloc(1, sizeof(*c));
+
+	if (c == NULL) {
+		close(fd);
+		return;
+	}
+	c->io.fd = fd;
+	c->io.cb = conn_io_cb;
+	c->w = w;
+	c->timer.cb = conn_timeout_cb;
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+
+		c->family = AF_INET;
+		memcpy(c->addr, &sin->sin_addr, 4);
+		(void)inet_ntop(AF_INET, &sin->sin_addr, c->ip, sizeof(c->ip));
+	} else {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+
+		c->family = AF_INET6;
+		memcpy(c->addr, &sin6->sin6_addr, 16);
+		(void)inet_ntop(AF_INET6, &sin6->sin6_addr, c->ip, sizeof(c->ip));
+	}
+	pc_buf_init(&c->in, in_max(conf));
+	pc_buf_init(&c->out, SIZE_MAX);
+	if (pc_loop_add(w->loop, &c->io) != 0) {
+		close(fd);
+		free(c);
+		return;
+	}
+	c->next = w->conns;
+	if (w->conns != NULL)
+		w->conns->prev = c;
+	w->conns = c;
+	w->nconns++;
+	pc_metrics_conn(1);
+	/* The first request must start within the header timeout too. */
+	pc_timer_arm(w->loop, &c->timer, conf->limits.header_timeout_ms);
+}
+
+/* Reads once into c->in. Returns bytes read, 0 on EAGAIN, -1 on EOF or error. */
+static ssize_t
+conn_read(struct conn *c, size_t want)
+{
+	ssize_t n;
+
+	if (pc_buf_reserve(&c->in, want) != 0) {
+		want = c->in.max - c->in.len;
+		if (want == 0 || pc_buf_reserve(&c->in, want) != 0)
+			return 0;	/* full: the caller decides (limit or backpressure) */
+	}
+	for (;;) {
+		n = read(c->io.fd, c->in.data + c->in.len, c->in.cap - c->in.len);
+		if (n > 0) {
+			c->in.len += (size_t)n;
+			return n;
+		}
+		if (n == 0) {
+			c->flags |= C_EOF;
+			return -1;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN) {
+			c->flags &= (uint16_t)~C_RD_READY;
+			return 0;
+		}
+		c->flags |= C_EOF;
+		return -1;
+	}
+}
+
+/* Writes pending output. Returns 0, or -1 if the connection failed. */
+static int
+conn_flush(struct conn *c)
+{
+	ssize_t n;
+
+	while (c->out_off < c->out.len && (c->flags & C_WR_READY)) {
+		n = send(c->io.fd, c->out.data + c->out_off, c->out.len - c->out_off,
+		    MSG_NOSIGNAL);
+		if (n > 0) {
+			c->out_off += (size_t)n;
+			if (c->ex != NULL)
+				c->ex->bytes_out += (uint64_t)n;
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN) {
+			c->flags &= (uint16_t)~C_WR_READY;
+			break;
+		}
+		return -1;
+	}
+	if (c->out_off == c->out.len) {
+		c->out.len = 0;
+		c->out_off = 0;
+		if (c->out.cap > PC_OUT_HIGH)
+			pc_buf_fini(&c->out);	/* do not keep a big buffer after a download */
+	} else if (c->out_off > c->out.len / 2) {
+		pc_buf_consume(&c->out, c->out_off);
+		c->out_off = 0;
+	}
+	return 0;
+}
+
+static size_t
+out_pending(const struct conn *c)
+{
+	return c->out.len - c->out_off;
+}
+
+static void
+log_exchange(struct exchange *ex)
+{
+	struct pc_req		*req = &ex->req;
+	struct pc_log_rec	 rec;
+	int			 status = ex->status;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.wall_us = req->wall_us;
+	rec.request_id = pc_str_make(req->id, req->id_len);
+	rec.client_ip = req->client_ip;
+	rec.method = ex->method;
+	rec.path = req->view.path != NULL ? pc_str_make(req->view.path, req->view.path_len) :
+	    ex->raw_target;
+	if (req->route != NULL)
+		rec.route = pc_str_c(req->route->name);
+	if (ex->tgt != NULL && ex->up_start_us != 0)
+		rec.upstream = pc_str_c(ex->tgt->addr.text);
+	rec.status = status;
+	rec.bytes_in = ex->bytes_in;
+	rec.bytes_out = ex->bytes_out;
+	rec.upstream_us = ex->up_start_us == 0 ? -1 :
+	    (int64_t)((ex->up_end_us ? ex->up_end_us : pc_now_us()) - ex->up_start_us);
+	rec.total_us = pc_now_us() - req->start_us;
+	rec.phase = req->deny_phase;
+	rec.reason = req->deny_reason;
+	rec.would_deny = req->would_deny;
+	rec.would_deny_phase = req->would_deny_phase;
+	pc_log_access(&rec);
+	if (req->deny_reason != PC_R_NONE || req->would_deny != PC_R_NONE)
+		pc_log_event(&rec);
+	pc_metrics_request(rec.route, status, rec.total_us);
+}
+
+static void
+exchange_free_cb(void *arg)
+{
+	struct exchange	*ex = arg;
+	struct worker	*w = ex->c->w;
+	struct confslot	*slot = ex->slot;
+
+	pc_buf_fini(&ex->fwd_head);
+	pc_buf_fini(&ex->upout);
+	pc_arena_free(ex->req.arena);	/* ex lives in its own arena */
+	pc_worker_conf_release(w, slot);
+}
+
+/* Ends the exchange whatever its state: logs once, releases the upstream side. */
+static void
+exchange_end(struct exchange *ex)
+{
+	struct conn *c = ex->c;
+
+	if (ex->up != NULL)
+		pc_up_release(ex, false);
+	if (ex->status == 0)
+		ex->status = ex->req.deny_status ? ex->req.deny_status : 499;
+	log_exchange(ex);
+	c->ex = NULL;
+	ex->ended = true;
+	/* Freed after this batch, like connections: callers up the stack may still hold it.
+	 * (The connection is freed after it: deferrals run in order.) */
+	if (pc_loop_defer(c->w->loop, exchange_free_cb, ex) != 0)
+		PC_ASSERT(!"deferral list cannot grow");
+}
+
+/*
+ * Answers with a gateway error. If a response is already on its way the connection can
+ * only be cut, so the client never mistakes a truncated body for a whole one.
+ */
+static void
+exchange_deny(struct exchange *ex, enum pc_reason reason, bool close)
+{
+	struct conn	*c = ex->c;
+	int		 status = pc_reason_status(reason);
+
+	if (ex->req.deny_reason == PC_R_NONE) {
+		ex->req.deny_reason = reason;
+		ex->req.deny_status = status;
+	}
+	if (ex->req.deny_phase == NULL)
+		ex->req.deny_phase = "forward";
+	if (ex->resp_head_sent) {
+		pc_conn_close(c);
+		return;
+	}
+	if (!ex->req_done)
+		close = true;	/* unread body bytes: the connection is no longer in sync */
+	ex->status = status;
+	if (close)
+		c->flags |= C_CLOSING;
+	if (pc_out_error(&c->out, &ex->req, status, reason, close) != 0) {
+		pc_conn_close(c);
+		return;
+	}
+	exchange_end(ex);
+	conn_run(c);
+}
+
+void
+pc_exchange_fail(struct exchange *ex, enum pc_reason reason)
+{
+	exchange_deny(ex, reason, false);
+}
+
+/* The response is complete and the request fully sent: finish, keep the connection. */
+static void
+exchange_done(struct exchange *ex)
+{
+	struct conn	*c = ex->c;
+	bool		 keep = ex->client_keepalive && ex->req_done;
+
+	if (ex->up != NULL)
+		pc_up_release(ex, ex->up_keepalive && ex->req_done);
+	if (!keep)
+		c->flags |= C_CLOSING;
+	exchange_end(ex);
+}
+
+/* Moves request body bytes from c->in to the upstream output. Returns false on a deny. */
+static bool
+pump_body(struct exchange *ex)
+{
+	struct conn	*c = ex->c;
+	size_t		 used = 0;
+
+	while (!ex->req_done && used < c->in.len &&
+	    ex->upout.len - ex->upout_off < PC_UPOUT_HIGH) {
+		const char	*p = (const char *)c->in.data + used;
+		size_t		 avail = c->in.len - used;
+
+		if (ex->req_body == BODY_LENGTH) {
+			size_t n = avail < ex->req_left ? avail : (size_t)ex->req_left;
+
+			if (pc_buf_add(&ex->upout, p, n) != 0)
+				goto nomem;
+			used += n;
+			ex->req_left -= n;
+			ex->req_seen += n;
+			if (ex->req_left == 0)
+				ex->req_done = true;
+		} else {
+			size_t	consumed = 0, off = 0, dlen = 0;
+			int	rc = pc_chunked_decode(&ex->req_chunked, p, avail, &consumed,
+			    &off, &dlen);
+
+			if (rc < 0) {
+				c->in.len = 0;
+				exchange_deny(ex, PC_R_HTTP_CHUNK_BAD, true);
+				return false;
+			}
+			ex->req_seen += dlen;
+			if (ex->req_seen > ex->req.route->body_max_bytes) {
+				c->in.len = 0;
+				exchange_deny(ex, PC_R_LIMIT_BODY, true);
+				return false;
+			}
+			if (pc_out_chunk(&ex->upout, p + off, dlen) != 0)
+				goto nomem;
+			used += consumed;
+			if (rc == 1) {
+				if (pc_buf_add_str(&ex->upout, PC_STR("0\r\n\r\n")) != 0)
+					goto nomem;
+				ex->req_done = true;
+			}
+			if (consumed == 0 && rc == 0)
+				break;
+		}
+	}
+	pc_buf_consume(&c->in, used);
+	return true;
+nomem:
+	exchange_deny(ex, PC_R_OVERLOAD, true);
+	return false;
+}
+
+/* Copies what the log needs out of the head buffer, which the next request reuses. */
+static int
+exchange_new(struct conn *c, const struct pc_msg *msg, struct exchange **out)
+{
+	struct worker	*w = c->w;
+	struct pc_arena	*a;
+	struct exchange	*ex;
+
+	a = pc_arena_new(64 * 1024 + 2 * sizeof(struct pc_msg));
+	if (a == NULL)
+		return -PC_ENOMEM;
+	ex = pc_arena_zalloc(a, sizeof(*ex));
+	if (ex == NULL) {
+		pc_arena_free(a);
+		return -PC_ENOMEM;
+	}
+	ex->req.arena = a;
+	ex->c = c;
+	ex->slot = w->cur;
+	w->cur->users++;
+	ex->req.conf = w->cur->conf;
+	ex->req.msg = msg;
+	ex->req.client_ip = pc_str_c(c->ip);
+	ex->req.start_us = pc_now_us();
+	ex->req.wall_us = pc_wall_us();
+	pc_buf_init(&ex->fwd_head, 64 * 1024);
+	pc_buf_init(&ex->upout, PC_UPOUT_HIGH + PC_READ_CHUNK * 2 + 64 * 1024);
+	*out = ex;
+	return 0;
+}
+
+/* A request head that could not be parsed: answer, log, close. */
+static void
+conn_reject_head(struct conn *c, enum pc_reason reason)
+{
+	struct exchange	*ex;
+	struct pc_str	 line, rest;
+
+	c->flags |= C_CLOSING;
+	if (exchange_new(c, NULL, &ex) != 0) {
+		pc_conn_close(c);
+		return;
+	}
+	c->ex = ex;
+	if (pc_req_set_id(&ex->req, PC_STR_NULL) != 0)
+		ex->req.id[0] = '\0';	/* no randomness: the error goes out without an id */
+	/* Log what the request line looked like, bounded, so the reason has context. */
+	rest = pc_str_split(pc_str_make((const char *)c->in.data,
+	    c->in.len < 256 ? c->in.len : 256), ' ', &line);
+	ex->method = pc_str_make(pc_arena_strdup(ex->req.arena, line), line.len);
+	(void)pc_str_split(rest, ' ', &line);
+	ex->raw_target = pc_str_make(pc_arena_strdup(ex->req.arena, line), line.len);
+	if (ex->method.ptr == NULL || ex->raw_target.ptr == NULL)
+		ex->method = ex->raw_target = PC_STR_NULL;
+	ex->bytes_in = c->in.len;
+	ex->req.deny_phase = "parse";
+	c->in.len = 0;
+	exchange_deny(ex, reason, true);
+}
+
+static void
+conn_start_exchange(struct conn *c, size_t head_len)
+{
+	struct worker		*w = c->w;
+	const struct pc_msg	*msg = &w->msg;
+	const struct pc_hdr	*rid;
+	struct exchange		*ex;
+	enum pc_verdict		 v;
+
+	if (exchange_new(c, msg, &ex) != 0) {
+		pc_conn_close(c);
+		return;
+	}
+	c->ex = ex;
+	c->nreq++;
+	c->flags &= (uint16_t)~C_HEAD;
+	ex->meth = msg->meth;
+	ex->method = pc_str_make(pc_arena_strdup(ex->req.arena, msg->method), msg->method.len);
+	ex->raw_target = pc_str_make(pc_arena_strdup(ex->req.arena, msg->target),
+	    msg->target.len);
+	ex->bytes_in = head_len;
+	ex->head_method = msg->meth == PC_M_HEAD;
+	ex->client_v10 = msg->version_minor == 0;
+	ex->client_keepalive = ex->client_v10 ? (msg->flags & PC_MSG_CONN_KEEPALIVE) != 0 :
+	    (msg->flags & PC_MSG_CONN_CLOSE) == 0;
+	if (c->nreq >= ex->req.conf->limits.max_requests_per_connection || w->draining)
+		ex->client_keepalive = false;
+	ex->expect = (msg->flags & PC_MSG_EXPECT_CONTINUE) != 0;
+	if (msg->flags & PC_MSG_CHUNKED) {
+		ex->req_body = BODY_CHUNKED;
+		pc_chunked_init(&ex->req_chunked);
+	} else if ((msg->flags & PC_MSG_HAS_CL) && msg->content_length > 0) {
+		ex->req_body = BODY_LENGTH;
+		ex->req_left = msg->content_length;
+	} else {
+		ex->req_body = BODY_NONE;
+		ex->req_done = true;
+	}
+	rid = pc_msg_header(msg, PC_STR("X-Request-Id"));
+	if (ex->method.ptr == NULL || ex->raw_target.ptr == NULL ||
+	    pc_req_set_id(&ex->req, rid != NULL ? rid->value : PC_STR_NULL) != 0) {
+		pc_buf_consume(&c->in, head_len);
+		exchange_deny(ex, PC_R_INTERNAL, true);
+		return;
+	}
+
+	v = pc_pipeline_run(&ex->req);
+	if (v == PC_DENY) {
+		pc_buf_consume(&c->in, head_len);
+		exchange_deny(ex, ex->req.deny_reason, ex->req_body != BODY_NONE);
+		return;
+	}
+	PC_ASSERT(v == PC_NEXT);	/* no phase waits yet */
+
+	/* Forward: serialize a fresh head now, while <msg> still points into c->in. */
+	if (pc_up_start(ex) != 0 || pc_out_request_head(ex, msg, c) != 0 ||
+	    pc_buf_add(&ex->upout, ex->fwd_head.data, ex->fwd_head.len) != 0) {
+		pc_buf_consume(&c->in, head_len);
+		exchange_deny(ex, ex->req.deny_reason ? ex->req.deny_reason : PC_R_OVERLOAD,
+		    true);
+		return;
+	}
+	ex->req.msg = NULL;	/* from here on the head bytes are gone */
+	pc_buf_consume(&c->in, head_len);
+	/* RFC 9110 10.1.1: say "go on" only once the request passed every check. */
+	if (ex->expect && !ex->req_done && c->in.len == 0 && !ex->client_v10 &&
+	    pc_buf_add_str(&c->out, PC_STR("HTTP/1.1 100 Continue\r\n\r\n")) != 0) {
+		exchange_deny(ex, PC_R_OVERLOAD, true);
+		return;
+	}
+	if (!pump_body(ex))
+		return;
+	pc_up_drive(ex->up);
+}
+
+/* Tries to read and parse the next request head. */
+static void
+conn_read_head(struct conn *c)
+{
+	const struct pc_conf	*conf = c->w->cur->conf;
+	struct pc_h1_limits	 lim;
+	enum pc_reason		 reason = PC_R_HTTP_BAD_REQUEST_LINE;
+	ssize_t			 n;
+	int			 rc;
+	bool			 fresh = c->in.len > 0;
+
+	lim.request_line_max = conf->limits.request_line_max_bytes;
+	lim.head_max = conf->limits.header_max_bytes;
+	lim.hdr_count_max = conf->limits.header_max_count;
+	for (;;) {
+		if (fresh) {
+			rc = pc_h1_parse_request((const char *)c->in.data, c->in.len, &lim,
+			    &c->w->msg, &reason);
+			if (rc > 0) {
+				conn_start_exchange(c, (size_t)rc);
+				return;
+			}
+			if (rc != -PC_EAGAIN) {
+				conn_reject_head(c, reason);
+				return;
+			}
+			if (c->in.len >= c->in.max) {
+				conn_reject_head(c, PC_R_LIMIT_HEADERS);
+				return;
+			}
+		}
+		if (!(c->flags & C_RD_READY) || (c->flags & (C_EOF | C_CLOSING)))
+			break;
+		n = conn_read(c, PC_READ_CHUNK);
+		if (n < 0) {
+			pc_conn_close(c);	/* EOF between or inside heads: nothing to answer */
+			return;
+		}
+		if (n == 0)
+			break;
+		if (!(c->flags & C_HEAD)) {
+			c->flags |= C_HEAD;
+			pc_timer_arm(c->w->loop, &c->timer, conf->limits.header_timeout_ms);
+		}
+		/* Parse again only when a line ended or a limit may be crossed: a client
+		 * sending one byte at a time cannot make us re-parse the head per byte. */
+		fresh = memchr(c->in.data + c->in.len - n, '\n', (size_t)n) != NULL ||
+		    c->in.len > lim.request_line_max;
+	}
+	if (c->in.len == 0 && !(c->flags & C_HEAD)) {
+		/* Idle keep-alive: give the buffer back (memory per idle connection). */
+		pc_buf_fini(&c->in);
+	}
+}
+
+/* Reads more request body from the client when the upstream side has room. */
+static void
+conn_read_body(struct conn *c)
+{
+	struct exchange	*ex = c->ex;
+	ssize_t		 n;
+
+	while (!ex->req_done && (c->flags & C_RD_READY) &&
+	    ex->upout.len - ex->upout_off < PC_UPOUT_HIGH) {
+		n = conn_read(c, PC_READ_CHUNK);
+		if (n < 0) {
+			/* The client went away mid-body: the upstream must not get half a
+			 * request that looks whole, so both sides are cut. */
+			ex->req.deny_reason = PC_R_HTTP_BODY_TRUNCATED;
+			ex->req.deny_phase = "forward";
+			ex->status = 400;
+			pc_conn_close(c);
+			return;
+		}
+		if (n == 0)
+			break;
+		ex->bytes_in += (uint64_t)n;
+		pc_timer_disarm(c->w->loop, &c->timer);	/* progress; conn_watch re-arms */
+		if (!pump_body(ex))
+			return;
+	}
+	if (ex->up != NULL)
+		pc_up_drive(ex->up);
+}
+
+/* Keeps one timer on a busy connection: armed while we wait on the client, else off. */
+static void
+conn_watch(struct conn *c, struct exchange *ex)
+{
+	bool wait_write = out_pending(c) > 0 && !(c->flags & C_WR_READY);
+	bool wait_read = !ex->req_done && !(c->flags & C_RD_READY) &&
+	    ex->upout.len - ex->upout_off < PC_UPOUT_HIGH;
+
+	if (wait_write || wait_read) {
+		if (!pc_timer_armed(&c->timer))
+			pc_timer_arm(c->w->loop, &c->timer, ex->req.conf->limits.body_timeout_ms);
+	} else {
+		pc_timer_disarm(c->w->loop, &c->timer);
+	}
+}
+
+/*
+ * Drives the client side as far as it can go: flush output, finish the exchange, read the
+ * next head or more body. Called on every client event and whenever the upstream side
+ * produced output; re-entrant calls (from the upstream side, from a deny) only ask the
+ * running one to go round again, so pipelined requests never deepen the stack.
+ */
+static void
+conn_run(struct conn *c)
+{
+	if (c->flags & C_RUNNING) {
+		c->flags |= C_AGAIN;
+		return;
+	}
+	c->flags |= C_RUNNING;
+	do {
+		c->flags &= (uint16_t)~C_AGAIN;
+		conn_step(c);
+	} while ((c->flags & C_AGAIN) && !(c->flags & C_CLOSED));
+	c->flags &= (uint16_t)~C_RUNNING;
+}
+
+static void
+conn_step(struct conn *c)
+{
+	struct exchange *ex;
+
+	for (;;) {
+		if (c->flags & C_CLOSED)
+			return;
+		if (out_pending(c) > 0 && conn_flush(c) != 0) {
+			pc_conn_close(c);
+			return;
+		}
+		ex = c->ex;
+		if (ex != NULL) {
+			if (ex->resp_done && ex->req_done) {
+				exchange_done(ex);
+				continue;
+			}
+			if (ex->resp_done && !ex->req_done) {
+				/* The upstream answered before the body ended (an early 413, say):
+				 * the rest of the body is unread, so the connection must close. */
+				ex->client_keepalive = false;
+				exchange_done(ex);
+				continue;
+			}
+			if (!ex->req_done)
+				conn_read_body(c);
+			else if (ex->up != NULL && out_pending(c) < PC_OUT_HIGH)
+				pc_up_drive(ex->up);
+			if (c->ex == ex && !(c->flags & C_CLOSED))
+				conn_watch(c, ex);
+			return;
+		}
+		if (c->flags & C_CLOSING) {
+			if (out_pending(c) == 0)
+				pc_conn_close(c);
+			return;
+		}
+		if (out_pending(c) >= PC_OUT_HIGH)
+			return;	/* a pipelining client that does not read: wait */
+		if (!(c->flags & C_HEAD)) {
+			if (c->in.len > 0) {
+				/* A pipelined head already waiting: its header clock starts now. */
+				c->flags |= C_HEAD;
+				pc_timer_arm(c->w->loop, &c->timer,
+				    conn_conf(c)->limits.header_timeout_ms);
+			} else if (c->w->draining) {
+				pc_conn_close(c);
+				return;
+			} else {
+				pc_timer_arm(c->w->loop, &c->timer,
+				    conn_conf(c)->limits.idle_timeout_ms);
+			}
+		}
+		conn_read_head(c);
+		if (c->ex == NULL || (c->flags & C_CLOSED))
+			return;
+	}
+}
+
+static void
+conn_io_cb(struct pc_loop *loop, struct pc_io *io, unsigned events)
+{
+	struct conn *c = (struct conn *)((char *)io - offsetof(struct conn, io));
+
+	(void)loop;
+	if (events & PC_IO_READ)
+		c->flags |= C_RD_READY;
+	if (events & PC_IO_WRITE) {
+		c->flags |= C_WR_READY;
+		if (c->ex != NULL && out_pending(c) > 0)
+			pc_timer_disarm(c->w->loop, &c->timer);
+	}
+	conn_run(c);
+}
+
+void
+pc_conn_kick(struct conn *c)
+{
+	if (c->ex != NULL && c->ex->resp_done)
+		pc_timer_disarm(c->w->loop, &c->timer);
+	conn_run(c);
+}
+
+void
+pc_exchange_resp_ready(struct exchange *ex)
+{
+	pc_conn_kick(ex->c);
+}
+
+void
+pc_conn_drain(struct worker *w)
+{
+	struct conn *c, *next;
+
+	/* Idle connections close now; busy ones close after their current response. */
+	for (c = w->conns; c != NULL; c = next) {
+		next = c->next;
+		if (c->ex == NULL && out_pending(c) == 0)
+			pc_conn_close(c);
+		else if (c->ex != NULL)
+			c->ex->client_keepalive = false;
+	}
+}

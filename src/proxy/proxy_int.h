@@ -1,0 +1,175 @@
+/*
+ * proxy/proxy_int.h - private to proxy/: the worker, client connection, upstream
+ * connection and exchange (one request/response) structures and the functions the files of
+ * proxy/ share.
+ */
+#ifndef PC_PROXY_INT_H
+#define PC_PROXY_INT_H
+
+#include <netinet/in.h>
+#include <pthread.h>
+
+#include "pipeline/pipeline.h"
+#include "proxy/proxy.h"
+
+#define PC_OUT_HIGH		(256u * 1024u)	/* client output: stop reading the upstream */
+#define PC_UPOUT_HIGH		(64u * 1024u)	/* upstream output: stop reading the client */
+#define PC_READ_CHUNK		(16u * 1024u)
+#define PC_RESP_HEAD_MAX	(64u * 1024u)
+
+/* A reference-counted view of one configuration inside one worker, so requests do not
+ * touch the shared atomic reference count (no cache-line ping-pong between workers). */
+struct confslot {
+	struct pc_conf	*conf;
+	unsigned	 users;		/* exchanges using it; the worker holds it while current */
+	unsigned	*rr;		/* round-robin position per upstream */
+	struct confslot	*next;		/* retired slots waiting for users == 0 */
+};
+
+/* One upstream target's state in one worker: passive health and the keep-alive pool. */
+struct target {
+	struct pc_addr	 addr;
+	uint32_t	 fails;		/* consecutive failures */
+	uint64_t	 ejected_until_ms;
+	struct upconn	*idle;		/* pooled idle connections (LIFO) */
+	uint32_t	 nidle;
+};
+
+struct worker {
+	struct pc_server *srv;
+	unsigned	 id;
+	pthread_t	 thread;
+	struct pc_loop	*loop;
+	struct listener	*listeners;
+	unsigned	 nlisteners;
+	struct confslot	*cur;
+	struct confslot	*retired;
+	uint64_t	 conf_gen;
+	struct target	**targets;
+	unsigned	 ntargets, captargets;
+	struct conn	*conns;		/* every client connection (for drain) */
+	unsigned	 nconns;
+	bool		 draining;
+	struct pc_timer	 drain_timer;
+	struct pc_msg	 msg;		/* parse scratch: valid only inside conn_start_exchange */
+};
+
+struct listener {
+	struct pc_io	 io;
+	struct worker	*w;
+};
+
+#define C_RD_READY	0x01u
+#define C_WR_READY	0x02u
+#define C_EOF		0x04u	/* the client closed its side */
+#define C_CLOSING	0x08u	/* close once the output is flushed */
+#define C_CLOSED	0x10u
+#define C_HEAD		0x20u	/* a request head has started arriving */
+#define C_RUNNING	0x40u	/* conn_run is on the stack */
+#define C_AGAIN		0x80u	/* something changed while it ran: go round again */
+
+struct conn {
+	struct pc_io	 io;
+	struct pc_timer	 timer;
+	struct worker	*w;
+	struct conn	*prev, *next;
+	struct pc_buf	 in;
+	struct pc_buf	 out;
+	size_t		 out_off;	/* bytes of <out> already written */
+	struct exchange	*ex;
+	uint32_t	 nreq;
+	uint16_t	 flags;
+	uint8_t		 family;
+	uint8_t		 addr[16];	/* peer address, network order, for trusted_proxies */
+	char		 ip[46];	/* peer address as text */
+};
+
+#define U_CONNECTING	0x01u
+#define U_RD_READY	0x02u
+#define U_WR_READY	0x04u
+#define U_REUSED	0x08u
+#define U_CLOSED	0x10u
+
+struct upconn {
+	struct pc_io	 io;
+	struct pc_timer	 timer;
+	struct worker	*w;
+	struct target	*tgt;
+	struct upconn	*next;		/* pool list */
+	struct exchange	*ex;		/* NULL while pooled */
+	struct pc_buf	 in;
+	uint8_t		 flags;
+};
+
+enum body_kind { BODY_NONE, BODY_LENGTH, BODY_CHUNKED, BODY_CLOSE };
+
+struct exchange {
+	struct pc_req	 req;
+	struct conn	*c;
+	struct upconn	*up;
+	struct target	*tgt;
+	struct confslot	*slot;
+	const struct pc_conf_upstream *ups;
+	struct pc_str	 method;	/* copies in the arena: the head buffer is reused */
+	struct pc_str	 raw_target;
+	enum pc_method	 meth;
+	/* request */
+	struct pc_buf	 fwd_head;	/* serialized request head, kept for a retry */
+	struct pc_buf	 upout;		/* bytes waiting to be written to the upstream */
+	size_t		 upout_off;
+	enum body_kind	 req_body;
+	uint64_t	 req_left;	/* BODY_LENGTH: bytes still to read */
+	uint64_t	 req_seen;	/* body bytes read so far */
+	struct pc_chunked req_chunked;
+	bool		 req_done;	/* whole request is in upout (or written) */
+	bool		 expect;	/* client sent Expect: 100-continue */
+	bool		 client_keepalive;
+	bool		 client_v10;
+	bool		 head_method;
+	uint8_t		 tries;
+	/* response */
+	struct pc_msg	*resp;		/* in the arena */
+	int		 status;
+	enum body_kind	 resp_body;
+	uint64_t	 resp_left;
+	struct pc_chunked resp_chunked;
+	bool		 resp_head_sent;
+	bool		 resp_done;
+	bool		 chunk_to_client;	/* re-encode the body as chunked for the client */
+	bool		 up_keepalive;
+	bool		 got_resp_byte;
+	uint64_t	 bytes_in, bytes_out;
+	uint64_t	 up_start_us, up_end_us;
+	uint64_t	 deadline_ms;	/* total timeout */
+	bool		 ended;		/* logged and detached; freed after this batch */
+};
+
+/* conn.c */
+void		 pc_conn_accept(struct worker *w, int fd, const struct sockaddr_storage *ss);
+void		 pc_conn_close(struct conn *c);
+void		 pc_conn_drain(struct worker *w);
+/* Called by the upstream side when it made progress the client side must see. */
+void		 pc_conn_kick(struct conn *c);
+void		 pc_exchange_fail(struct exchange *ex, enum pc_reason reason);
+void		 pc_exchange_resp_ready(struct exchange *ex);
+
+/* upstream.c */
+PC_MUST_CHECK int pc_up_start(struct exchange *ex);	/* pick a target, connect or reuse */
+void		 pc_up_drive(struct upconn *up);
+void		 pc_up_release(struct exchange *ex, bool reusable);
+void		 pc_up_worker_fini(struct worker *w);
+struct target	*pc_up_target(struct worker *w, const struct pc_addr *addr);
+
+/* h1_out.c */
+PC_MUST_CHECK int pc_out_request_head(struct exchange *ex, const struct pc_msg *msg,
+    const struct conn *c);
+PC_MUST_CHECK int pc_out_response_head(struct exchange *ex, struct pc_buf *out);
+PC_MUST_CHECK int pc_out_error(struct pc_buf *out, const struct pc_req *req, int status,
+    enum pc_reason reason, bool close);
+PC_MUST_CHECK int pc_out_chunk(struct pc_buf *out, const char *data, size_t len);
+
+/* server.c */
+void		 pc_worker_conf_release(struct worker *w, struct confslot *slot);
+void		 pc_worker_conn_closed(struct worker *w);
+
+#endif

@@ -1,0 +1,356 @@
+/*
+ * proxy/server.c - worker threads and listeners: one epoll loop per worker, one
+ * SO_REUSEPORT socket per listener per worker, accept, configuration snapshots per worker,
+ * reload notification and drain.
+ * Owns: threads and listening sockets. Shares nothing between workers but the published
+ * configuration (config/) and the observe/ counters.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "observe/observe.h"
+#include "proxy/proxy_int.h"
+#include "core/banned.h"
+
+struct pc_server {
+	struct worker	*workers;
+	unsigned	 nworkers;
+	int		 stop;		/* atomic: 1 = drain requested */
+	uint32_t	 drain_ms;
+	unsigned	 open_conns;	/* atomic: client connections, all workers */
+	uint32_t	 max_conns;
+};
+
+static struct confslot *
+slot_new(struct pc_conf *conf)
+{
+	struct confslot *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	s->rr = calloc(conf->nupstreams ? conf->nupstreams : 1, sizeof(*s->rr));
+	if (s->rr == NULL) {
+		free(s);
+		return NULL;
+	}
+	s->conf = conf;
+	return s;
+}
+
+static void
+slot_free(struct confslot *s)
+{
+	pc_conf_unref(s->conf);
+	free(s->rr);
+	free(s);
+}
+
+void
+pc_worker_conf_release(struct worker *w, struct confslot *slot)
+{
+	struct confslot **pp;
+
+	PC_ASSERT(slot->users > 0);
+	if (--slot->users > 0 || slot == w->cur)
+		return;
+	/* The last request of a retired configuration: in-flight requests finished on the
+	 * old snapshot, as reload promises; now it can go. */
+	for (pp = &w->retired; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == slot) {
+			*pp = slot->next;
+			break;
+		}
+	}
+	slot_free(slot);
+}
+
+/* Picks up a newly published configuration, if any. */
+static void
+worker_check_conf(struct worker *w)
+{
+	uint64_t	 gen = pc_conf_generation();
+	struct pc_conf	*conf;
+	struct confslot	*s, *old;
+
+	if (gen == w->conf_gen)
+		return;
+	conf = pc_conf_acquire();
+	if (conf == NULL)
+		return;
+	s = slot_new(conf);
+	if (s == NULL) {
+		pc_conf_unref(conf);
+		return;	/* keep serving on the old one; the next notify retries */
+	}
+	w->conf_gen = gen;
+	old = w->cur;
+	w->cur = s;
+	if (old->users == 0) {
+		slot_free(old);
+	} else {
+		old->next = w->retired;
+		w->retired = old;
+	}
+}
+
+static void
+close_listeners(struct worker *w)
+{
+	unsigned i;
+
+	for (i = 0; i < w->nlisteners; i++) {
+		if (w->listeners[i].io.fd < 0)
+			continue;
+		pc_loop_del(w->loop, &w->listeners[i].io);
+		close(w->listeners[i].io.fd);
+		w->listeners[i].io.fd = -1;
+	}
+}
+
+static void
+drain_timeout_cb(struct pc_loop *loop, struct pc_timer *t)
+{
+	struct worker	*w = (struct worker *)((char *)t - offsetof(struct worker, drain_timer));
+	struct conn	*c, *next;
+
+	for (c = w->conns; c != NULL; c = next) {
+		next = c->next;
+		pc_conn_close(c);
+	}
+	pc_loop_stop(loop);
+}
+
+static void
+worker_notify_cb(struct pc_loop *loop, void *arg)
+{
+	struct worker *w = arg;
+
+	worker_check_conf(w);
+	if (__atomic_load_n(&w->srv->stop, __ATOMIC_ACQUIRE) && !w->draining) {
+		w->draining = true;
+		close_listeners(w);
+		pc_conn_drain(w);
+		if (w->nconns == 0) {
+			pc_loop_stop(loop);
+			return;
+		}
+		pc_timer_arm(loop, &w->drain_timer, w->srv->drain_ms);
+	}
+}
+
+static void
+worker_iter_cb(struct pc_loop *loop, void *arg)
+{
+	(void)loop;
+	(void)arg;
+	pc_observe_flush();
+}
+
+static void
+accept_cb(struct pc_loop *loop, struct pc_io *io, unsigned events)
+{
+	struct listener		*l = (struct listener *)io;
+	struct worker		*w = l->w;
+	struct pc_server	*srv = w->srv;
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+	int			 fd, one = 1;
+
+	(void)loop;
+	(void)events;
+	for (;;) {
+		len = sizeof(ss);
+		fd = accept4(io->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			/* EAGAIN: drained (edge-triggered). EMFILE/ENFILE: the kernel queue keeps
+			 * the rest; they are retried on the next connection edge. */
+			if (errno != EAGAIN)
+				pc_log_error("accept: %s", strerror(errno));
+			return;
+		}
+		if (__atomic_add_fetch(&srv->open_conns, 1, __ATOMIC_RELAXED) > srv->max_conns) {
+			/* Over the process-wide cap: shed at once, before any byte is read. */
+			__atomic_sub_fetch(&srv->open_conns, 1, __ATOMIC_RELAXED);
+			pc_metrics_reject(PC_R_OVERLOAD);
+			close(fd);
+			continue;
+		}
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		pc_conn_accept(w, fd, &ss);
+	}
+}
+
+void
+pc_worker_conn_closed(struct worker *w)
+{
+	__atomic_sub_fetch(&w->srv->open_conns, 1, __ATOMIC_RELAXED);
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker	*w = arg;
+	sigset_t	 all;
+	int		 rc;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);	/* signals belong to the main thread */
+	rc = pc_loop_run(w->loop);
+	if (rc != 0)
+		pc_log_error("worker %u: event loop failed: %s", w->id, pc_strerror(rc));
+	pc_observe_flush();
+	return NULL;
+}
+
+static int
+listen_socket(const struct pc_addr *a, char *err, size_t errlen)
+{
+	int fd, one = 1;
+
+	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		goto fail;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == -1)
+		goto fail;
+	if (a->ss.ss_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) == -1 || listen(fd, 4096) == -1)
+		goto fail;
+	return fd;
+fail:
+	(void)snprintf(err, errlen, "listen %s: %s", a->text, strerror(errno));
+	if (fd != -1)
+		close(fd);
+	return -1;
+}
+
+static void
+worker_fini(struct worker *w)
+{
+	struct confslot *s, *n;
+
+	close_listeners(w);
+	pc_up_worker_fini(w);
+	pc_loop_free(w->loop);	/* runs the deferred frees */
+	for (s = w->retired; s != NULL; s = n) {
+		n = s->next;
+		slot_free(s);
+	}
+	if (w->cur != NULL)
+		slot_free(w->cur);
+	free(w->listeners);
+}
+
+struct pc_server *
+pc_server_start(const struct pc_conf *conf, char *err, size_t errlen)
+{
+	struct pc_server	*srv;
+	struct worker		*w;
+	unsigned		 i, j, started = 0;
+
+	srv = calloc(1, sizeof(*srv));
+	if (srv == NULL)
+		goto nomem;
+	srv->nworkers = conf->workers ? conf->workers : 1;
+	srv->max_conns = conf->limits.max_connections;
+	srv->workers = calloc(srv->nworkers, sizeof(*srv->workers));
+	if (srv->workers == NULL)
+		goto nomem;
+	for (i = 0; i < srv->nworkers; i++) {
+		w = &srv->workers[i];
+		w->srv = srv;
+		w->id = i;
+		w->drain_timer.cb = drain_timeout_cb;
+		w->loop = pc_loop_new();
+		w->listeners = calloc(conf->nlisteners, sizeof(*w->listeners));
+		w->cur = slot_new(pc_conf_acquire());
+		if (w->loop == NULL || w->listeners == NULL || w->cur == NULL)
+			goto nomem;
+		w->conf_gen = pc_conf_generation();
+		pc_loop_set_data(w->loop, w);
+		pc_loop_on_notify(w->loop, worker_notify_cb, w);
+		pc_loop_on_iteration(w->loop, worker_iter_cb, w);
+		w->nlisteners = conf->nlisteners;
+		for (j = 0; j < conf->nlisteners; j++)
+			w->listeners[j].io.fd = -1;
+		for (j = 0; j < conf->nlisteners; j++) {
+			struct listener *l = &w->listeners[j];
+
+			l->w = w;
+			l->io.cb = accept_cb;
+			l->io.fd = listen_socket(&conf->listeners[j].addr, err, errlen);
+			if (l->io.fd == -1)
+				goto fail;
+			if (pc_loop_add(w->loop, &l->io) != 0) {
+				(void)snprintf(err, errlen, "listen %s: epoll failed",
+				    conf->listeners[j].addr.text);
+				goto fail;
+			}
+		}
+	}
+	for (i = 0; i < srv->nworkers; i++) {
+		if (pthread_create(&srv->workers[i].thread, NULL, worker_main,
+		    &srv->workers[i]) != 0) {
+			(void)snprintf(err, errlen, "cannot start worker threads");
+			goto fail;
+		}
+		started++;
+	}
+	for (j = 0; j < conf->nlisteners; j++)
+		pc_log_info("listening on %s", conf->listeners[j].addr.text);
+	return srv;
+nomem:
+	(void)snprintf(err, errlen, "out of memory starting workers");
+fail:
+	if (srv != NULL) {
+		__atomic_store_n(&srv->stop, 1, __ATOMIC_RELEASE);
+		srv->drain_ms = 0;
+		for (i = 0; i < started; i++) {
+			pc_loop_notify(srv->workers[i].loop);
+			pthread_join(srv->workers[i].thread, NULL);
+		}
+		for (i = 0; srv->workers != NULL && i < srv->nworkers; i++)
+			if (srv->workers[i].loop != NULL || srv->workers[i].listeners != NULL)
+				worker_fini(&srv->workers[i]);
+		free(srv->workers);
+		free(srv);
+	}
+	return NULL;
+}
+
+void
+pc_server_reload(struct pc_server *srv)
+{
+	unsigned i;
+
+	for (i = 0; i < srv->nworkers; i++)
+		pc_loop_notify(srv->workers[i].loop);
+}
+
+void
+pc_server_stop(struct pc_server *srv, uint32_t drain_ms)
+{
+	unsigned i;
+
+	srv->drain_ms = drain_ms;
+	__atomic_store_n(&srv->stop, 1, __ATOMIC_RELEASE);
+	for (i = 0; i < srv->nworkers; i++)
+		pc_loop_notify(srv->workers[i].loop);
+	for (i = 0; i < srv->nworkers; i++)
+		pthread_join(srv->workers[i].thread, NULL);
+	for (i = 0; i < srv->nworkers; i++)
+		worker_fini(&srv->workers[i]);
+	free(srv->workers);
+	free(srv);
+}

@@ -1,0 +1,669 @@
+/*
+ * proxy/upstream.c - the upstream side of an exchange: target choice (round robin with
+ * passive ejection), keep-alive pools, non-blocking connect, writing the request, reading
+ * and relaying the response with backpressure, retries and timeouts.
+ * Owns: upstream sockets and per-worker target state. Never shared between workers, so no
+ * locks: each worker has its own pools and its own view of target health.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "observe/observe.h"
+#include "proxy/proxy_int.h"
+#include "core/banned.h"
+
+#define U_RUNNING	0x20u
+#define U_AGAIN		0x40u
+
+static void	up_io_cb(struct pc_loop *loop, struct pc_io *io, unsigned events);
+static void	up_timeout_cb(struct pc_loop *loop, struct pc_timer *t);
+static int	up_connect(struct exchange *ex);
+
+struct target *
+pc_up_target(struct worker *w, const struct pc_addr *addr)
+{
+	struct target	*t;
+	unsigned	 i;
+
+	for (i = 0; i < w->ntargets; i++) {
+		t = w->targets[i];
+		if (t->addr.len == addr->len && memcmp(&t->addr.ss, &addr->ss, addr->len) == 0)
+			return t;
+	}
+	if (w->ntargets == w->captargets) {
+		unsigned	  cap = w->captargets ? w->captargets * 2 : 16;
+		struct target	**v = realloc(w->targets, cap * sizeof(*v));
+
+		if (v == NULL)
+			return NULL;
+		w->targets = v;
+		w->captargets = cap;
+	}
+	t = calloc(1, sizeof(*t));
+	if (t == NULL)
+		return NULL;
+	t->addr = *addr;
+	w->targets[w->ntargets++] = t;
+	return t;
+}
+
+static void
+up_free_cb(void *arg)
+{
+	struct upconn *up = arg;
+
+	pc_buf_fini(&up->in);
+	free(up);
+}
+
+static void
+up_close(struct upconn *up)
+{
+	struct worker *w = up->w;
+
+	if (up->flags & U_CLOSED)
+		return;
+	up->flags |= U_CLOSED;
+	pc_timer_disarm(w->loop, &up->timer);
+	pc_loop_del(w->loop, &up->io);
+	close(up->io.fd);
+	up->io.fd = -1;
+	up->ex = NULL;
+	if (pc_loop_defer(w->loop, up_free_cb, up) != 0)
+		PC_ASSERT(!"deferral list cannot grow");
+}
+
+static void
+pool_remove(struct upconn *up)
+{
+	struct upconn **pp;
+
+	for (pp = &up->tgt->idle; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == up) {
+			*pp = up->next;
+			up->tgt->nidle--;
+			return;
+		}
+	}
+}
+
+static void
+target_ok(struct target *t)
+{
+	t->fails = 0;
+}
+
+static void
+target_fail(struct exchange *ex, struct target *t, enum pc_reason reason)
+{
+	struct worker *w = ex->c->w;
+
+	pc_metrics_upstream_error(pc_str_c(ex->ups->name), reason);
+	if (ex->ups->max_fails == 0)
+		return;
+	if (++t->fails >= ex->ups->max_fails) {
+		t->fails = 0;
+		t->ejected_until_ms = pc_loop_now_ms(w->loop) + ex->ups->fail_timeout_ms;
+		pc_log_error("upstream %s target %s ejected for %u ms after %u failures",
+		    ex->ups->name, t->addr.text, ex->ups->fail_timeout_ms, ex->ups->max_fails);
+	}
+}
+
+/*
+ * Round robin over the upstream's targets, skipping ejected ones. If every target is
+ * ejected, the one whose rest ends first is tried anyway: availability is not a security
+ * decision, and a 502 from a real attempt is more honest than a guess.
+ */
+static struct target *
+pick_target(struct exchange *ex, struct target *avoid)
+{
+	struct worker		*w = ex->c->w;
+	const struct pc_conf_upstream *u = ex->ups;
+	unsigned		*rr = &ex->slot->rr[ex->req.route->upstream];
+	uint64_t		 now = pc_loop_now_ms(w->loop), best_until = UINT64_MAX;
+	struct target		*t, *best = NULL;
+	unsigned		 i;
+
+	for (i = 0; i < u->ntargets; i++) {
+		t = pc_up_target(w, &u->targets[(*rr)++ % u->ntargets]);
+		if (t == NULL)
+			return NULL;
+		if (t == avoid && u->ntargets > 1)
+			continue;
+		if (t->ejected_until_ms <= now)
+			return t;
+		if (t->ejected_until_ms < best_until) {
+			best_until = t->ejected_until_ms;
+			best = t;
+		}
+	}
+	return best;
+}
+
+static void
+up_attach(struct exchange *ex, struct upconn *up)
+{
+	ex->up = up;
+	up->ex = ex;
+	if (ex->up_start_us == 0)
+		ex->up_start_us = pc_now_us();
+}
+
+static uint64_t
+read_deadline(const struct exchange *ex, uint64_t now)
+{
+	uint64_t d = now + ex->ups->read_timeout_ms;
+
+	return d < ex->deadline_ms ? d : ex->deadline_ms;
+}
+
+static void
+arm_read_timer(struct upconn *up)
+{
+	struct worker	*w = up->w;
+	uint64_t	 now = pc_loop_now_ms(w->loop);
+	uint64_t	 d = read_deadline(up->ex, now);
+
+	pc_timer_arm(w->loop, &up->timer, d > now ? d - now : 0);
+}
+
+int
+pc_up_start(struct exchange *ex)
+{
+	const struct pc_conf *conf = ex->req.conf;
+
+	ex->ups = &conf->upstreams[ex->req.route->upstream];
+	ex->deadline_ms = pc_loop_now_ms(ex->c->w->loop) + ex->ups->total_timeout_ms;
+	ex->tgt = pick_target(ex, NULL);
+	if (ex->tgt == NULL) {
+		ex->req.deny_reason = PC_R_OVERLOAD;
+		return -PC_ENOMEM;
+	}
+	return up_connect(ex);
+}
+
+static bool
+may_retry(const struct exchange *ex)
+{
+	return pc_method_is_idempotent(ex->meth) && ex->tries < 2;
+}
+
+/*
+ * Connect failed: the request never reached an upstream. Idempotent requests get one more
+ * try on another target; everything else is answered 502 (refused) or 504 (timed out).
+ * Returns 0 if a retry started, else the error with the deny reason set.
+ */
+static int
+connect_failed(struct exchange *ex, enum pc_reason reason)
+{
+	struct target *failed = ex->tgt;
+
+	target_fail(ex, failed, reason);
+	if (may_retry(ex) && ex->ups->ntargets > 1) {
+		ex->tgt = pick_target(ex, failed);
+		if (ex->tgt != NULL && ex->tgt != failed)
+			return up_connect(ex);
+	}
+	ex->req.deny_reason = reason;
+	ex->req.deny_status = pc_reason_status(reason);
+	ex->req.deny_phase = "forward";
+	return -PC_ECONNREFUSED;
+}
+
+static int
+up_connect(struct exchange *ex)
+{
+	struct worker	*w = ex->c->w;
+	struct target	*t = ex->tgt;
+	struct upconn	*up;
+	int		 fd, one = 1, rc;
+
+	ex->tries++;
+	if (t->idle != NULL) {
+		up = t->idle;
+		t->idle = up->next;
+		t->nidle--;
+		up->next = NULL;
+		up->flags |= U_REUSED;
+		pc_timer_disarm(w->loop, &up->timer);
+		up_attach(ex, up);
+		return 0;
+	}
+	fd = socket(t->addr.ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return connect_failed(ex, PC_R_UPSTREAM_CONNECT);
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	up = calloc(1, sizeof(*up));
+	if (up == NULL) {
+		close(fd);
+		ex->req.deny_reason = PC_R_OVERLOAD;
+		return -PC_ENOMEM;
+	}
+	up->io.fd = fd;
+	up->io.cb = up_io_cb;
+	up->timer.cb = up_timeout_cb;
+	up->w = w;
+	up->tgt = t;
+	up->flags = U_CONNECTING;
+	pc_buf_init(&up->in, PC_RESP_HEAD_MAX + PC_READ_CHUNK);
+	rc = connect(fd, (const struct sockaddr *)&t->addr.ss, t->addr.len);
+	if (rc == -1 && errno != EINPROGRESS) {
+		close(fd);
+		free(up);
+		return connect_failed(ex, PC_R_UPSTREAM_CONNECT);
+	}
+	if (pc_loop_add(w->loop, &up->io) != 0) {
+		close(fd);
+		free(up);
+		return connect_failed(ex, PC_R_UPSTREAM_CONNECT);
+	}
+	up_attach(ex, up);
+	pc_timer_arm(w->loop, &up->timer, ex->ups->connect_timeout_ms);
+	return 0;
+}
+
+/* Called with a fresh failure on the exchange's current connection. */
+static void
+up_failed(struct upconn *up, enum pc_reason reason, bool connecting)
+{
+	struct exchange	*ex = up->ex;
+	struct conn	*c = ex->c;
+	bool		 stale = (up->flags & U_REUSED) && !ex->got_resp_byte;
+
+	ex->up = NULL;
+	up_close(up);
+	if (connecting) {
+		if (connect_failed(ex, reason) == 0) {
+			pc_up_drive(ex->up);
+			return;
+		}
+		pc_exchange_fail(ex, reason);
+		return;
+	}
+	/*
+	 * A pooled connection the upstream had closed before our request arrived: nothing was
+	 * processed, so an idempotent request without a body goes again on a new connection.
+	 */
+	if (stale && may_retry(ex) && ex->req_body == BODY_NONE) {
+		ex->upout.len = 0;
+		ex->upout_off = 0;
+		if (pc_buf_add(&ex->upout, ex->fwd_head.data, ex->fwd_head.len) == 0 &&
+		    up_connect(ex) == 0) {
+			pc_up_drive(ex->up);
+			return;
+		}
+		pc_exchange_fail(ex, ex->req.deny_reason ? ex->req.deny_reason : reason);
+		return;
+	}
+	target_fail(ex, ex->tgt, reason);
+	ex->up_end_us = pc_now_us();
+	(void)c;
+	pc_exchange_fail(ex, reason);
+}
+
+static void
+up_timeout_cb(struct pc_loop *loop, struct pc_timer *t)
+{
+	struct upconn *up = (struct upconn *)((char *)t - offsetof(struct upconn, timer));
+
+	(void)loop;
+	if (up->ex == NULL) {
+		pool_remove(up);	/* idle keep-alive lifetime over */
+		up_close(up);
+		return;
+	}
+	up_failed(up, PC_R_UPSTREAM_TIMEOUT, (up->flags & U_CONNECTING) != 0);
+}
+
+/* Writes the exchange's pending request bytes. Returns 0, or -1 after a failure. */
+static int
+up_write(struct upconn *up)
+{
+	struct exchange	*ex = up->ex;
+	ssize_t		 n;
+
+	while (ex->upout_off < ex->upout.len && (up->flags & U_WR_READY)) {
+		n = send(up->io.fd, ex->upout.data + ex->upout_off,
+		    ex->upout.len - ex->upout_off, MSG_NOSIGNAL);
+		if (n > 0) {
+			ex->upout_off += (size_t)n;
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN) {
+			up->flags &= (uint8_t)~U_WR_READY;
+			break;
+		}
+		up_failed(up, PC_R_UPSTREAM_RESET, false);
+		return -1;
+	}
+	if (ex->upout_off == ex->upout.len) {
+		ex->upout.len = 0;
+		ex->upout_off = 0;
+	} else if (ex->upout_off > ex->upout.len / 2) {
+		pc_buf_consume(&ex->upout, ex->upout_off);
+		ex->upout_off = 0;
+	}
+	return 0;
+}
+
+/* Decides the response framing (RFC 9112 6.3) and sends the filtered head to the client. */
+static int
+start_response(struct exchange *ex, const struct pc_msg *m)
+{
+	struct conn	*c = ex->c;
+	int		 st = m->status;
+
+	if (ex->head_method || st == 204 || st == 304) {
+		ex->resp_body = BODY_NONE;
+	} else if (m->flags & PC_MSG_CHUNKED) {
+		ex->resp_body = BODY_CHUNKED;
+		pc_chunked_init(&ex->resp_chunked);
+	} else if (m->flags & PC_MSG_HAS_CL) {
+		ex->resp_body = BODY_LENGTH;
+		ex->resp_left = m->content_length;
+	} else {
+		ex->resp_body = BODY_CLOSE;
+	}
+	if (ex->resp_body == BODY_CHUNKED || ex->resp_body == BODY_CLOSE) {
+		if (ex->client_v10)
+			ex->client_keepalive = false;	/* 1.0 has no chunked: close-delimited */
+		else
+			ex->chunk_to_client = true;
+	}
+	ex->up_keepalive = ex->resp_body != BODY_CLOSE &&
+	    (m->version_minor == 1 ? !(m->flags & PC_MSG_CONN_CLOSE) :
+	    (m->flags & PC_MSG_CONN_KEEPALIVE) != 0);
+	ex->status = st;
+	ex->resp = (struct pc_msg *)(uintptr_t)m;
+	if (pc_out_response_head(ex, &c->out) != 0)
+		return -PC_ENOMEM;
+	ex->resp = NULL;	/* it pointed into up->in, which is about to move */
+	ex->resp_head_sent = true;
+	if (ex->resp_body == BODY_NONE || (ex->resp_body == BODY_LENGTH && ex->resp_left == 0))
+		ex->resp_done = true;
+	return 0;
+}
+
+/* Appends response body bytes for the client, chunk-encoded when needed. */
+static int
+emit(struct exchange *ex, const char *p, size_t n)
+{
+	struct conn *c = ex->c;
+
+	if (ex->chunk_to_client)
+		return pc_out_chunk(&c->out, p, n);
+	return pc_buf_add(&c->out, p, n);
+}
+
+static int
+finish_body(struct exchange *ex)
+{
+	ex->resp_done = true;
+	ex->up_end_us = pc_now_us();
+	if (ex->chunk_to_client)
+		return pc_buf_add_str(&ex->c->out, PC_STR("0\r\n\r\n"));
+	return 0;
+}
+
+/*
+ * Consumes what it can of up->in: the head, then body bytes. Returns 0, or the reason the
+ * response is unusable.
+ */
+static enum pc_reason
+relay(struct upconn *up)
+{
+	struct exchange		*ex = up->ex;
+	const struct pc_conf	*conf = ex->req.conf;
+	struct pc_h1_limits	 lim;
+	enum pc_reason		 reason = PC_R_UPSTREAM_BAD_RESPONSE;
+	size_t			 used = 0;
+	int			 rc;
+
+	while (!ex->resp_head_sent) {
+		lim.request_line_max = conf->limits.request_line_max_bytes;
+		lim.head_max = PC_RESP_HEAD_MAX;
+		lim.hdr_count_max = PC_HTTP_HDR_MAX;
+		rc = pc_h1_parse_response((const char *)up->in.data, up->in.len, &lim,
+		    &up->w->msg, &reason);
+		if (rc == -PC_EAGAIN) {
+			if (up->in.len >= PC_RESP_HEAD_MAX)
+				return PC_R_UPSTREAM_BAD_RESPONSE;
+			return PC_R_NONE;
+		}
+		if (rc < 0)
+			return PC_R_UPSTREAM_BAD_RESPONSE;
+		if (up->w->msg.status < 200) {
+			/* Interim responses are the gateway's business (it sent its own 100);
+			 * 101 would switch protocols, which this gateway never asked for. */
+			if (up->w->msg.status == 101)
+				return PC_R_UPSTREAM_BAD_RESPONSE;
+			pc_buf_consume(&up->in, (size_t)rc);
+			continue;
+		}
+		target_ok(up->tgt);
+		if (start_response(ex, &up->w->msg) != 0)
+			return PC_R_OVERLOAD;
+		pc_buf_consume(&up->in, (size_t)rc);
+	}
+	while (!ex->resp_done && used < up->in.len && ex->c->out.len < PC_OUT_HIGH) {
+		const char	*p = (const char *)up->in.data + used;
+		size_t		 avail = up->in.len - used;
+
+		if (ex->resp_body == BODY_LENGTH) {
+			size_t n = avail < ex->resp_left ? avail : (size_t)ex->resp_left;
+
+			if (emit(ex, p, n) != 0)
+				return PC_R_OVERLOAD;
+			used += n;
+			ex->resp_left -= n;
+			if (ex->resp_left == 0 && finish_body(ex) != 0)
+				return PC_R_OVERLOAD;
+		} else if (ex->resp_body == BODY_CHUNKED) {
+			size_t consumed = 0, off = 0, dlen = 0;
+
+			rc = pc_chunked_decode(&ex->resp_chunked, p, avail, &consumed, &off, &dlen);
+			if (rc < 0)
+				return PC_R_UPSTREAM_BAD_RESPONSE;
+			if (emit(ex, p + off, dlen) != 0)
+				return PC_R_OVERLOAD;
+			used += consumed;
+			if (rc == 1 && finish_body(ex) != 0)
+				return PC_R_OVERLOAD;
+			if (consumed == 0 && rc == 0)
+				break;
+		} else {
+			if (emit(ex, p, avail) != 0)
+				return PC_R_OVERLOAD;
+			used += avail;
+		}
+	}
+	pc_buf_consume(&up->in, used);
+	/* Bytes after a complete response were never asked for: do not reuse the socket. */
+	if (ex->resp_done && up->in.len > 0)
+		ex->up_keepalive = false;
+	return PC_R_NONE;
+}
+
+/* Reads and relays. Returns false if the exchange ended or moved on (stop touching it). */
+static bool
+up_read(struct upconn *up)
+{
+	struct exchange	*ex = up->ex;
+	enum pc_reason	 r;
+	ssize_t		 n;
+	bool		 progress = false;
+
+	while ((up->flags & U_RD_READY) && !ex->resp_done && ex->c->out.len < PC_OUT_HIGH) {
+		if (pc_buf_reserve(&up->in, PC_READ_CHUNK) != 0 && up->in.len == up->in.max) {
+			up_failed(up, PC_R_UPSTREAM_BAD_RESPONSE, false);
+			return false;
+		}
+		n = read(up->io.fd, up->in.data + up->in.len, up->in.cap - up->in.len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN) {
+			up->flags &= (uint8_t)~U_RD_READY;
+			break;
+		}
+		if (n <= 0) {
+			/* EOF: the end of a close-delimited body, or a failure. */
+			if (ex->resp_head_sent && ex->resp_body == BODY_CLOSE) {
+				ex->up_keepalive = false;
+				if (finish_body(ex) != 0) {
+					pc_exchange_fail(ex, PC_R_OVERLOAD);
+					return false;
+				}
+				pc_exchange_resp_ready(ex);
+				return false;
+			}
+			up_failed(up, ex->got_resp_byte ? PC_R_UPSTREAM_BAD_RESPONSE :
+			    PC_R_UPSTREAM_RESET, false);
+			return false;
+		}
+		up->in.len += (size_t)n;
+		ex->got_resp_byte = true;
+		progress = true;
+		r = relay(up);
+		if (r != PC_R_NONE) {
+			up_failed(up, r, false);
+			return false;
+		}
+	}
+	/* Bytes held back by client backpressure are relayed when the client drains. */
+	if (up->in.len > 0 && !ex->resp_done && ex->c->out.len < PC_OUT_HIGH) {
+		r = relay(up);
+		if (r != PC_R_NONE) {
+			up_failed(up, r, false);
+			return false;
+		}
+		progress = true;
+	}
+	if (!ex->resp_done)
+		arm_read_timer(up);
+	else
+		pc_timer_disarm(up->w->loop, &up->timer);
+	if (progress) {
+		pc_exchange_resp_ready(ex);
+		return false;
+	}
+	return true;
+}
+
+static void
+up_step(struct upconn *up)
+{
+	struct exchange	*ex = up->ex;
+	int		 err = 0;
+	socklen_t	 elen = sizeof(err);
+
+	if (ex == NULL || (up->flags & U_CLOSED))
+		return;
+	if (up->flags & U_CONNECTING) {
+		if (!(up->flags & (U_WR_READY | U_RD_READY)))
+			return;
+		if (getsockopt(up->io.fd, SOL_SOCKET, SO_ERROR, &err, &elen) == -1 || err != 0) {
+			up_failed(up, err == ETIMEDOUT ? PC_R_UPSTREAM_TIMEOUT :
+			    PC_R_UPSTREAM_CONNECT, true);
+			return;
+		}
+		up->flags &= (uint8_t)~U_CONNECTING;
+		arm_read_timer(up);
+	}
+	if (up_write(up) != 0)
+		return;
+	if (!ex->req_done && ex->upout.len - ex->upout_off < PC_UPOUT_HIGH) {
+		/* Room for more body: the client side reads when it runs. */
+		pc_conn_kick(ex->c);
+		if (up->ex != ex || (up->flags & U_CLOSED))
+			return;
+	}
+	(void)up_read(up);
+}
+
+void
+pc_up_drive(struct upconn *up)
+{
+	if (up == NULL)
+		return;
+	if (up->flags & U_RUNNING) {
+		up->flags |= U_AGAIN;
+		return;
+	}
+	up->flags |= U_RUNNING;
+	do {
+		up->flags &= (uint8_t)~U_AGAIN;
+		up_step(up);
+	} while ((up->flags & U_AGAIN) && !(up->flags & U_CLOSED) && up->ex != NULL);
+	up->flags &= (uint8_t)~U_RUNNING;
+}
+
+static void
+up_io_cb(struct pc_loop *loop, struct pc_io *io, unsigned events)
+{
+	struct upconn *up = (struct upconn *)((char *)io - offsetof(struct upconn, io));
+
+	(void)loop;
+	if (events & PC_IO_READ)
+		up->flags |= U_RD_READY;
+	if (events & PC_IO_WRITE)
+		up->flags |= U_WR_READY;
+	if (up->ex == NULL) {
+		/* Pooled and idle: any readiness to read is the upstream closing (or talking
+		 * out of turn). Either way the connection is done. */
+		if (events & (PC_IO_READ | PC_IO_HUP)) {
+			pool_remove(up);
+			up_close(up);
+		}
+		return;
+	}
+	pc_up_drive(up);
+}
+
+void
+pc_up_release(struct exchange *ex, bool reusable)
+{
+	struct upconn	*up = ex->up;
+	struct target	*t = up->tgt;
+	struct worker	*w = up->w;
+
+	ex->up = NULL;
+	if (ex->up_end_us == 0)
+		ex->up_end_us = pc_now_us();
+	if (!reusable || t->nidle >= ex->ups->keepalive_max || up->in.len > 0 ||
+	    (up->flags & (U_CONNECTING | U_CLOSED)) || w->draining) {
+		up_close(up);
+		return;
+	}
+	up->ex = NULL;
+	up->flags &= (uint8_t)~U_REUSED;
+	pc_buf_fini(&up->in);
+	up->next = t->idle;
+	t->idle = up;
+	t->nidle++;
+	pc_timer_arm(w->loop, &up->timer, ex->ups->keepalive_timeout_ms);
+}
+
+void
+pc_up_worker_fini(struct worker *w)
+{
+	struct upconn	*up;
+	unsigned	 i;
+
+	for (i = 0; i < w->ntargets; i++) {
+		while ((up = w->targets[i]->idle) != NULL) {
+			w->targets[i]->idle = up->next;
+			up_close(up);
+		}
+		free(w->targets[i]);
+	}
+	free(w->targets);
+	w->targets = NULL;
+	w->ntargets = 0;
+}
