@@ -38,6 +38,7 @@ ifneq ($(CC),cc)
 endif
 
 B	 = build/$(VARIANT)
+FZ	 = build/fuzz
 CPPFLAGS = -Isrc -D_GNU_SOURCE
 CFLAGS	 = -std=gnu11 $(OPT) $(WARN) $(HARDEN) -pthread -MMD -MP \
 	   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -68,14 +69,18 @@ $(B)/libportcullis.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(B)/src/http/%.o: CFLAGS += $(PARSER_CFLAGS)
+# The demo configuration is embedded with .incbin: rebuild when the YAML changes.
+$(B)/src/demo/demo_conf.o $(FZ)/src/demo/demo_conf.o: examples/demo.yaml
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	@echo "CC $<"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 # Unit tests: one binary per file; a test may #include the .c it tests to reach statics.
 $(B)/tests/unit/%: tests/unit/%.c $(B)/libportcullis.a
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -o $@ $< $(B)/libportcullis.a \
+	@echo "CC $<"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -o $@ $< $(B)/libportcullis.a \
 	    $(LDFLAGS) $(LDLIBS) -lcmocka
 
 deps:
@@ -106,15 +111,16 @@ demo: deps all
 	./portcullis demo
 
 # libFuzzer targets (clang). fuzz-smoke runs each for a few seconds over its corpus.
-FZ	 = build/fuzz
 FZFLAGS	 = -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	   -Isrc -D_GNU_SOURCE -pthread $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 FZ_OBJ	 = $(LIB_SRC:%.c=$(FZ)/%.o)
 $(FZ)/%.o: %.c
 	@mkdir -p $(@D)
-	clang $(FZFLAGS:-fsanitize=fuzzer%=-fsanitize=fuzzer-no-link%) -c -o $@ $<
+	@echo "CC(fuzz) $<"
+	@clang $(FZFLAGS:-fsanitize=fuzzer%=-fsanitize=fuzzer-no-link%) -c -o $@ $<
 $(FZ)/fuzz_%: fuzz/%.c $(FZ_OBJ)
-	clang $(FZFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "LD $@"
+	@clang $(FZFLAGS) -o $@ $^ $(LDLIBS)
 fuzz-build: $(FUZZ_TGT:%=$(FZ)/fuzz_%)
 fuzz-smoke: fuzz-build
 	@sh scripts/fuzz.sh smoke $(FUZZ_TGT)
