@@ -1,0 +1,44 @@
+/*
+ * demo/demo.h - the public interface of demo/: what `portcullis demo` needs to show the
+ * gateway working with nothing else installed.
+ * Owns: the in-process "AnyCompany rides" upstream API, the embedded demo configuration
+ * (examples/demo.yaml) and the printed tour.
+ * Does not: start the gateway, parse configuration, or take part in any real deployment.
+ */
+#ifndef PC_DEMO_H
+#define PC_DEMO_H
+
+#include <stdio.h>
+
+#include "config/config.h"
+#include "core/core.h"
+
+/*
+ * Starts the rides API on a background thread listening on <addr> (addr->ss / addr->len;
+ * port 0 picks a free port, see pc_demo_upstream_port()). The socket is bound before this
+ * returns, so a busy port is reported here. Only one demo upstream runs per process.
+ * Returns 0, -PC_EINVAL if one is already running or <addr> is not IPv4/IPv6, or the
+ * -PC_E* of the failing socket/bind/listen/thread call.
+ */
+PC_MUST_CHECK int pc_demo_upstream_start(const struct pc_addr *addr);
+
+/* Stops the upstream, closes its connections and joins the thread. No-op if not running. */
+void		 pc_demo_upstream_stop(void);
+
+/* The TCP port the running upstream is bound to (useful after port 0); -1 if not running. */
+int		 pc_demo_upstream_port(void);
+
+/*
+ * The demo gateway configuration: the exact bytes of examples/demo.yaml followed by a NUL,
+ * embedded at build time (demo_conf.c). Its length is strlen(pc_demo_yaml).
+ */
+extern const char pc_demo_yaml[];
+
+/*
+ * Prints the tour to <out>: where the gateway (<gw_addr>, "127.0.0.1:8080") and its admin
+ * listener (<admin_addr>) listen, and curl commands that show what the gateway does, each
+ * with a comment and the status it should produce.
+ */
+void		 pc_demo_print_tour(FILE *out, const char *gw_addr, const char *admin_addr);
+
+#endif

@@ -1,0 +1,70 @@
+/*
+ * demo/tour.c - what `portcullis demo` prints once everything listens: the addresses, and
+ * curl commands that each show one thing the gateway does, with the status to expect.
+ * Owns: the wording and the exact commands (the integration tests run them).
+ * Does not: run anything, or know whether the gateway actually started.
+ */
+#include <stdio.h>
+
+#include "demo/demo.h"
+#include "demo/demo_int.h"
+#include "core/banned.h"
+
+/* Every command ends with this, so the status shows after whatever body came back. */
+#define W	"-w ' -> %%{http_code}\\n'"
+
+void
+pc_demo_print_tour(FILE *out, const char *gw, const char *admin)
+{
+	const char *up = pc_demo__upstream_text();
+
+	(void)fprintf(out,
+	    "\n"
+	    "portcullis demo: the AnyCompany rides API behind the gateway.\n"
+	    "\n"
+	    "  gateway   http://%s   (the way in)\n"
+	    "  admin     http://%s   (metrics and status; read-only, loopback only)\n",
+	    gw, admin);
+	if (up != NULL)
+		(void)fprintf(out, "  upstream  http://%s  (the API itself, to compare)\n", up);
+	(void)fprintf(out,
+	    "\n"
+	    "Try these in another terminal:\n"
+	    "\n"
+	    "  # A normal call, forwarded to the API                              -> 200\n"
+	    "  curl -s " W " http://%s/v1/riders/r-1001\n"
+	    "\n"
+	    "  # Request a trip: a JSON body, on a route that allows POST          -> 201\n"
+	    "  curl -s " W " -H 'Content-Type: application/json' \\\n"
+	    "    -d '{\"rider_id\":\"r-1001\",\"pickup\":\"Rua Augusta 100\","
+	    "\"dropoff\":\"Lisbon Airport T1\"}' \\\n"
+	    "    http://%s/v1/trips\n"
+	    "\n"
+	    "  # No route for it: answered by the gateway, the API never sees it  -> 404\n"
+	    "  curl -s " W " http://%s/v1/payments\n"
+	    "\n"
+	    "  # Path traversal: \"..\" above the root is refused, not resolved     -> 400\n"
+	    "  curl -s " W " --path-as-is http://%s/v1/../../etc/passwd\n"
+	    "\n"
+	    "  # An encoded slash, a classic way past path-based rules             -> 400\n"
+	    "  curl -s " W " 'http://%s/v1/riders%%2F..%%2Fadmin'\n"
+	    "\n"
+	    "  # Request smuggling: Content-Length and chunked at once             -> 400\n"
+	    "  curl -s " W " -H 'Transfer-Encoding: chunked' -H 'Content-Length: 3' \\\n"
+	    "    -d x http://%s/v1/trips\n"
+	    "\n"
+	    "  # 20 kB of header, over limits.header_max_bytes                     -> 431\n"
+	    "  curl -s " W " -H \"X-Big: $(head -c 20000 /dev/zero | tr '\\0' a)\" \\\n"
+	    "    http://%s/health\n"
+	    "\n"
+	    "  # The API sends Server and X-Powered-By; the gateway drops them     -> 200\n"
+	    "  curl -si http://%s/health\n",
+	    gw, gw, gw, gw, gw, gw, gw, gw);
+	if (up != NULL)
+		(void)fprintf(out, "  curl -si http://%s/health   # the API directly\n", up);
+	(void)fprintf(out,
+	    "\n"
+	    "  # Counters for all of the above, on the admin listener             -> 200\n"
+	    "  curl -s http://%s/metrics\n"
+	    "\n", admin);
+}
