@@ -15,7 +15,6 @@ import os
 import re
 import signal
 import subprocess
-import time
 
 from pc_client import SAN, free_ports, read_jsonl, poll, wait_port, scaled, Conn
 

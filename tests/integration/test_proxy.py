@@ -13,7 +13,7 @@ import time
 import pytest
 
 from pc_checks import REQ_ID, check_error_response, send_raw
-from pc_client import SAN, Closed, Conn, build_request, chunked, request, scaled
+from pc_client import SAN, Closed, Conn, build_request, request, scaled
 from pc_gateway import rss_kib
 from pc_upstream import BIG_BLOCK, CHUNKED_BODY, NOLENGTH_BODY
 
