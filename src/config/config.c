@@ -1289,7 +1289,8 @@ get_route(struct loader *ld, struct pc_conf *c, struct pc_conf_route *r, const s
 	for (i = 0; i < idx; i++)
 		if (strcmp(c->routes[i].name, r->name) == 0)
 			return fail(ld, vals[0] ? vals[0] : m, "%sthe name is already used by the "
-			    "route at line %d (names must be unique)", ctx, c->routes[i].line);
+			    "route at line %d (names must be unique: set name: on one of them)", ctx,
+			    c->routes[i].line);
 
 	perr[0] = '\0';
 	if (pc_conf__route_parse_path(r, perr, sizeof(perr), &col) != 0) {
