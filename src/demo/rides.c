@@ -485,11 +485,14 @@ jvalue(struct jparse *jp, struct jfield *f)
 static int
 jparse_object(struct pc_str body, char *scratch, struct jobj *o)
 {
-	struct jparse	 jp = { body.ptr, body.ptr + body.len, scratch, o };
+	struct jparse	 jp = { body.ptr, body.ptr, scratch, o };
 	struct jfield	*f;
 
 	o->n = 0;
 	o->err = NULL;
+	if (body.len == 0)	/* also: no arithmetic on the NULL of an absent body */
+		return jerr(&jp, "the body must be a JSON object");
+	jp.end = body.ptr + body.len;
 	jws(&jp);
 	if (!jeat(&jp, '{'))
 		return jerr(&jp, "the body must be a JSON object");
