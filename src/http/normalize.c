@@ -24,13 +24,12 @@ enum {
 	CC_PCT,		/* '%' */
 	CC_SLASH,	/* '/' */
 	CC_BSLASH,	/* '\\' */
-	CC_DOT,		/* '.': copied, but may start a dot segment */
 };
 
 static const uint8_t cclass[256] = {
 	['!'] = CC_OK, ['"'] = CC_OK, ['$'] = CC_OK, ['%'] = CC_PCT, ['&'] = CC_OK,
 	['\''] = CC_OK, ['('] = CC_OK, [')'] = CC_OK, ['*'] = CC_OK, ['+'] = CC_OK,
-	[','] = CC_OK, ['-'] = CC_OK, ['.'] = CC_DOT, ['/'] = CC_SLASH,
+	[','] = CC_OK, ['-'] = CC_OK, ['.'] = CC_OK, ['/'] = CC_SLASH,
 	['0'] = CC_OK, ['1'] = CC_OK, ['2'] = CC_OK, ['3'] = CC_OK, ['4'] = CC_OK,
 	['5'] = CC_OK, ['6'] = CC_OK, ['7'] = CC_OK, ['8'] = CC_OK, ['9'] = CC_OK,
 	[':'] = CC_OK, [';'] = CC_OK, ['<'] = CC_OK, ['='] = CC_OK, ['>'] = CC_OK,
@@ -178,7 +177,6 @@ pc_path_normalize(struct pc_str target, char *dst, size_t dst_cap, struct pc_pat
 			return fail(reason, PC_R_PATH_BAD_UTF8);
 		switch (cclass[c]) {
 		case CC_OK:
-		case CC_DOT:
 			if (o >= lim)
 				return fail(reason, PC_R_PATH_BAD);
 			dst[o++] = (char)c;
