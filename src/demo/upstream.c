@@ -155,6 +155,9 @@ find_body(struct conn *c, const struct pc_msg *msg, size_t head_len, struct pc_b
 			rc = pc_chunked_decode(&ch, p + off, avail - off, &n, &doff, &dlen);
 			if (rc < 0)
 				return rc;
+			/* A declared chunk that cannot fit is refused now, not after it arrives. */
+			if (ch.remaining > PC_DEMO_BODY_MAX - dec->len - dlen)
+				return -PC_ETOOBIG;
 			if (dlen > 0 && pc_buf_add(dec, p + off + doff, dlen) != 0)
 				return -PC_ETOOBIG;
 			off += n;

@@ -83,6 +83,18 @@ test_json_reader(void **state)
 	}
 }
 
+static const struct jfield *
+must_get(const struct jobj *o, struct pc_str key)
+{
+	const struct jfield *f = jget(o, key);
+
+	if (f == NULL) {
+		fail_msg("no field %.*s", PC_STR_FMT(key));
+		abort();	/* tells the compiler the result is never NULL */
+	}
+	return f;
+}
+
 static void
 test_json_reader_values(void **state)
 {
@@ -93,14 +105,13 @@ test_json_reader_values(void **state)
 
 	(void)state;
 	assert_int_equal(jparse_object(pc_str_make(in, sizeof(in) - 1), scratch, &o), 0);
-	f = jget(&o, PC_STR("s"));
-	assert_non_null(f);
+	f = must_get(&o, PC_STR("s"));
 	assert_int_equal(f->kind, J_STRING);
 	assert_true(pc_str_eq(f->val, PC_STR("a\xc3\xa9\xf0\x9f\x98\x80\n")));
-	f = jget(&o, PC_STR("n"));
+	f = must_get(&o, PC_STR("n"));
 	assert_int_equal(f->kind, J_NUMBER);
 	assert_true(pc_str_eq(f->val, PC_STR("-12.5")));
-	assert_int_equal(jget(&o, PC_STR("t"))->kind, J_TRUE);
+	assert_int_equal(must_get(&o, PC_STR("t"))->kind, J_TRUE);
 	assert_null(jget(&o, PC_STR("x")));
 }
 
