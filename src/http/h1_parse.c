@@ -62,6 +62,49 @@ is(char c, unsigned mask)
 	return (cls[(unsigned char)c] & mask) != 0;
 }
 
+/*
+ * Word-at-a-time scanning (Hacker's Delight 6-1): values and targets are most of a head,
+ * and almost every byte in them is plain. A word with anything unusual in it is rechecked
+ * byte by byte with the table, so the table alone decides what is valid.
+ */
+#define ONES		UINT64_C(0x0101010101010101)
+#define HIGHS		UINT64_C(0x8080808080808080)
+#define HAS_LESS(w, n)	((((w) - ONES * (n)) & ~(w) & HIGHS) != 0)	/* some byte < n */
+#define HAS_BYTE(w, b)	HAS_LESS((w) ^ (ONES * (b)), 1)
+
+static inline uint64_t
+load64(const char *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, sizeof(w));
+	return w;
+}
+
+/* Returns the index of the first byte of <p>[<i>..<n>) outside <mask>, or <n>. */
+static size_t
+span(const char *p, size_t i, size_t n, unsigned mask)
+{
+	size_t		end;
+	uint64_t	w;
+
+	for (;;) {
+		while (i + 8 <= n) {
+			w = load64(p + i);
+			if (mask == C_VALUE ? HAS_LESS(w, 0x20) || HAS_BYTE(w, 0x7f) :
+			    HAS_LESS(w, 0x21) || (w & HIGHS) != 0 || HAS_BYTE(w, 0x7f) ||
+			    HAS_BYTE(w, '#'))
+				break;
+			i += 8;
+		}
+		end = i + 8 < n ? i + 8 : n;
+		while (i < end && is(p[i], mask))
+			i++;
+		if (i < end || i == n)
+			return i;
+	}
+}
+
 /* Everything one parse needs; lives on the stack of the public entry points. */
 struct parse {
 	const char		*buf;
@@ -243,11 +286,29 @@ find_line(const char *p, size_t avail, size_t maxc, size_t *n)
 }
 
 /*
- * Checks the request line <p>/<n>; <full> says whether n is the whole line. A partial line
- * is checked as far as it goes, with the same verdicts the whole line would get.
+ * How the checked bytes of a line end: not yet known, CRLF, or a CR followed by something
+ * else. Byte checks come first, then a bare CR, then what the whole line means: that order
+ * is what keeps a prefix's verdict equal to the whole input's.
+ */
+enum { END_PART, END_CRLF, END_BARE_CR };
+
+/* The scan of a line reached its end; <r> is the verdict for a complete line. */
+static int
+at_end(struct parse *ps, int end, enum pc_reason r)
+{
+	if (end == END_PART)
+		return 0;
+	if (end == END_BARE_CR)
+		return bad(ps, PC_R_HTTP_BAD_CHAR);
+	return r == PC_R_NONE ? 0 : bad(ps, r);
+}
+
+/*
+ * Checks the request line <p>/<n>; <end> says how the line ends. A partial line is checked
+ * as far as it goes, with the same verdicts the whole line would get.
  */
 static int
-scan_request_line(struct parse *ps, const char *p, size_t n, bool full)
+scan_request_line(struct parse *ps, const char *p, size_t n, int end)
 {
 	struct pc_msg	*msg = ps->msg;
 	size_t		 i = 0, t0, v0;
@@ -256,16 +317,15 @@ scan_request_line(struct parse *ps, const char *p, size_t n, bool full)
 	while (i < n && is(p[i], C_TCHAR))
 		i++;
 	if (i == n)
-		return full ? bad(ps, PC_R_HTTP_BAD_REQUEST_LINE) : 0;
+		return at_end(ps, end, PC_R_HTTP_BAD_REQUEST_LINE);
 	if (is(p[i], C_CTL))
 		return bad(ps, PC_R_HTTP_BAD_CHAR);
 	if (p[i] != ' ' || i == 0)
 		return bad(ps, PC_R_HTTP_BAD_METHOD);
 	t0 = ++i;
-	while (i < n && is(p[i], C_TARGET))
-		i++;
+	i = span(p, i, n, C_TARGET);
 	if (i == n)
-		return full ? bad(ps, PC_R_HTTP_BAD_REQUEST_LINE) : 0;
+		return at_end(ps, end, PC_R_HTTP_BAD_REQUEST_LINE);
 	if (is(p[i], C_CTL))
 		return bad(ps, PC_R_HTTP_BAD_CHAR);
 	if (p[i] != ' ')
@@ -276,8 +336,8 @@ scan_request_line(struct parse *ps, const char *p, size_t n, bool full)
 	for (; i < n; i++)
 		if (is(p[i], C_CTL))
 			return bad(ps, PC_R_HTTP_BAD_CHAR);
-	if (!full)
-		return 0;
+	if (end != END_CRLF)
+		return at_end(ps, end, PC_R_NONE);
 
 	msg->method = pc_str_make(p, t0 - 1);
 	msg->meth = pc_method_from_str(msg->method);
@@ -302,7 +362,7 @@ scan_request_line(struct parse *ps, const char *p, size_t n, bool full)
 
 /* Checks the status line "HTTP/1.x SP 3DIGIT SP reason" (RFC 9112 4), same contract. */
 static int
-scan_status_line(struct parse *ps, const char *p, size_t n, bool full)
+scan_status_line(struct parse *ps, const char *p, size_t n, int end)
 {
 	static const char	 ver[] = "HTTP/1.";
 	struct pc_msg		*msg = ps->msg;
@@ -323,8 +383,8 @@ scan_status_line(struct parse *ps, const char *p, size_t n, bool full)
 	for (; i < n; i++)
 		if (!is(p[i], C_VALUE))
 			return bad(ps, PC_R_HTTP_BAD_CHAR);
-	if (!full)
-		return 0;
+	if (end != END_CRLF)
+		return at_end(ps, end, PC_R_NONE);
 	if (n < 8)
 		return bad(ps, PC_R_HTTP_BAD_VERSION);
 	if (n < 13)
@@ -337,9 +397,9 @@ scan_status_line(struct parse *ps, const char *p, size_t n, bool full)
 	return 0;
 }
 
-/* Checks one field line <p>/<n> (RFC 9112 5); on a full line fills *<h>. */
+/* Checks one field line <p>/<n> (RFC 9112 5) and fills *<h> (meaningful on a full line). */
 static int
-scan_field(struct parse *ps, const char *p, size_t n, bool full, struct pc_hdr *h)
+scan_field(struct parse *ps, const char *p, size_t n, int end, struct pc_hdr *h)
 {
 	size_t i = 0, v0;
 
@@ -348,7 +408,7 @@ scan_field(struct parse *ps, const char *p, size_t n, bool full, struct pc_hdr *
 	while (i < n && is(p[i], C_TCHAR))
 		i++;
 	if (i == n)
-		return full ? bad(ps, PC_R_HTTP_BAD_HEADER) : 0;
+		return at_end(ps, end, PC_R_HTTP_BAD_HEADER);
 	if (p[i] != ':') {
 		/* "Transfer-Encoding : chunked" is the classic: some servers strip the space. */
 		if (p[i] == ' ' || p[i] == '\t' || !is(p[i], C_CTL))
@@ -357,15 +417,17 @@ scan_field(struct parse *ps, const char *p, size_t n, bool full, struct pc_hdr *
 	}
 	if (i == 0)
 		return bad(ps, PC_R_HTTP_BAD_HEADER);
-	v0 = ++i;
-	while (i < n && is(p[i], C_VALUE))
+	h->name = pc_str_make(p, i);
+	i++;
+	while (i < n && (p[i] == ' ' || p[i] == '\t'))
 		i++;
-	if (i < n)
+	v0 = i;
+	i = span(p, i, n, C_VALUE);
+	if (i < n || end == END_BARE_CR)
 		return bad(ps, PC_R_HTTP_BAD_CHAR);
-	if (full) {
-		h->name = pc_str_make(p, v0 - 1);
-		h->value = pc_str_trim_ows(pc_str_make(p + v0, n - v0));
-	}
+	while (i > v0 && (p[i - 1] == ' ' || p[i - 1] == '\t'))
+		i--;
+	h->value = pc_str_make(p + v0, i - v0);
 	return 0;
 }
 
@@ -433,6 +495,22 @@ te_elem(struct pc_str e, void *arg)
 	return 0;
 }
 
+/*
+ * Case-insensitive compare of the field name <n> with <lc>, a lowercase literal of letters
+ * and '-'. Exact for token characters: only a letter ORed with 0x20 gives a letter, and no
+ * tchar gives '-' that way but '-' itself.
+ */
+static inline bool
+name_is(struct pc_str n, const char *lc)
+{
+	size_t i;
+
+	for (i = 0; i < n.len; i++)
+		if ((n.ptr[i] | 0x20) != lc[i])
+			return false;
+	return true;
+}
+
 /* Applies the meaning of the framing and connection fields of the full field <h>. */
 static int
 field_semantics(struct parse *ps, const struct pc_hdr *h)
@@ -442,7 +520,7 @@ field_semantics(struct parse *ps, const struct pc_hdr *h)
 
 	switch (n.len) {
 	case 4:
-		if (!ps->request || !pc_str_caseeq(n, PC_STR("Host")))
+		if (!ps->request || !name_is(n, "host"))
 			return 0;
 		/* Two Hosts: the router and the upstream may each pick a different one. */
 		if (++ps->nhost > 1)
@@ -452,7 +530,7 @@ field_semantics(struct parse *ps, const struct pc_hdr *h)
 		msg->host = h->value;
 		return 0;
 	case 6:
-		if (!ps->request || !pc_str_caseeq(n, PC_STR("Expect")))
+		if (!ps->request || !name_is(n, "expect"))
 			return 0;
 		if (!pc_str_caseeq(h->value, PC_STR("100-continue")))
 			return bad(ps, PC_R_HTTP_EXPECT_BAD);
@@ -461,13 +539,13 @@ field_semantics(struct parse *ps, const struct pc_hdr *h)
 			msg->flags |= PC_MSG_EXPECT_CONTINUE;
 		return 0;
 	case 10:
-		if (!pc_str_caseeq(n, PC_STR("Connection")))
+		if (!name_is(n, "connection"))
 			return 0;
 		if (each_elem(h->value, conn_elem, msg) != 0)
 			return bad(ps, PC_R_HTTP_BAD_HEADER);
 		return 0;
 	case 14:
-		if (!pc_str_caseeq(n, PC_STR("Content-Length")))
+		if (!name_is(n, "content-length"))
 			return 0;
 		/* Even "Content-Length: 5" twice is refused: RFC 9112 6.3 lets a recipient
 		 * merge identical values, and a peer that does not is a smuggling target. */
@@ -478,7 +556,7 @@ field_semantics(struct parse *ps, const struct pc_hdr *h)
 		msg->flags |= PC_MSG_HAS_CL;
 		break;
 	case 17:
-		if (!pc_str_caseeq(n, PC_STR("Transfer-Encoding")))
+		if (!name_is(n, "transfer-encoding"))
 			return 0;
 		/* HTTP/1.0 has no chunked coding (RFC 9112 6.1); a 1.0 peer would read the
 		 * body some other way. */
@@ -523,6 +601,14 @@ msg_reset(struct pc_msg *msg)
 }
 
 static int
+line_end(const char *p, size_t n, int kind)
+{
+	if (kind != LINE_FULL)
+		return END_PART;
+	return p[n + 1] == '\n' ? END_CRLF : END_BARE_CR;
+}
+
+static int
 parse_head(struct parse *ps)
 {
 	const struct pc_h1_limits *lim = ps->lim;
@@ -532,23 +618,21 @@ parse_head(struct parse *ps)
 	unsigned	 nmax = lim->hdr_count_max < PC_HTTP_HDR_MAX ?
 			    lim->hdr_count_max : PC_HTTP_HDR_MAX;
 	struct pc_hdr	 h;
-	int		 kind, rc;
+	int		 kind, end, rc;
 
 	msg_reset(msg);
 	*ps->reason = PC_R_NONE;
 
 	/* Start line. An empty line first is refused (RFC 9112 2.2 only "should" skip it). */
 	kind = find_line(p, ps->len, lim->request_line_max, &n);
-	rc = ps->request ? scan_request_line(ps, p, n, kind == LINE_FULL) :
-	    scan_status_line(ps, p, n, kind == LINE_FULL);
+	end = line_end(p, n, kind);
+	rc = ps->request ? scan_request_line(ps, p, n, end) : scan_status_line(ps, p, n, end);
 	if (rc != 0)
 		return rc;
 	if (kind == LINE_LONG)
 		return reject(ps, PC_R_LIMIT_URI, PC_ETOOBIG);
 	if (kind == LINE_PART)
 		return -PC_EAGAIN;
-	if (p[n + 1] != '\n')
-		return bad(ps, PC_R_HTTP_BAD_CHAR);	/* bare CR */
 	hb = off = n + 2;
 
 	/* Fields. The header block (from here through the final CRLF) must fit head_max:
@@ -566,15 +650,13 @@ parse_head(struct parse *ps)
 			off += 2;
 			break;
 		}
-		rc = scan_field(ps, p + off, n, kind == LINE_FULL, &h);
+		rc = scan_field(ps, p + off, n, line_end(p + off, n, kind), &h);
 		if (rc != 0)
 			return rc;
 		if (kind == LINE_LONG)
 			return reject(ps, PC_R_LIMIT_HEADERS, PC_ETOOBIG);
 		if (kind == LINE_PART)
 			return -PC_EAGAIN;
-		if (p[off + n + 1] != '\n')
-			return bad(ps, PC_R_HTTP_BAD_CHAR);
 		if (msg->nhdrs >= nmax)
 			return reject(ps, PC_R_LIMIT_HEADERS, PC_ETOOBIG);
 		rc = field_semantics(ps, &h);

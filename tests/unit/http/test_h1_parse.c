@@ -90,6 +90,9 @@ static const struct hcase req_cases[] = {
 	NO("trailing SP after version", "GET / HTTP/1.1 \r\n" H "\r\n", HTTP_BAD_VERSION),
 	NO("short version", "GET / HTTP/1\r\n" H "\r\n", HTTP_BAD_VERSION),
 	NO("bare LF after request line", "GET / HTTP/1.1\n" H "\r\n", HTTP_BAD_CHAR),
+	NO("bare CR inside target", "GET /a\rb HTTP/1.1\r\n" H "\r\n", HTTP_BAD_CHAR),
+	NO("bare CR after method", "GET\r/ HTTP/1.1\r\n" H "\r\n", HTTP_BAD_CHAR),
+	NO("bare CR in name", RL H "X\rA: 1\r\n\r\n", HTTP_BAD_CHAR),
 	NO("bare CR after request line", "GET / HTTP/1.1\rHost: a\r\n\r\n", HTTP_BAD_CHAR),
 
 	/* fields */
@@ -201,6 +204,7 @@ static const struct hcase resp_cases[] = {
 	NO("short", "HTTP/1\r\n\r\n", HTTP_BAD_VERSION),
 	NO("NUL in reason", "HTTP/1.1 200 O\0K\r\n\r\n", HTTP_BAD_CHAR),
 	NO("bare LF", "HTTP/1.1 200 OK\n\n", HTTP_BAD_CHAR),
+	NO("bare CR after status code", "HTTP/1.1 200\rOK\r\n\r\n", HTTP_BAD_CHAR),
 	NO("te chunked not final", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
 	    HTTP_TE_BAD),
 	NO("te not chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", HTTP_TE_BAD),
@@ -597,6 +601,50 @@ test_invariants(void **state)
 	assert_false(pc_msg_invariants_ok(&m, in, sizeof(in) - 1));
 }
 
+/*
+ * Every byte value at every offset of a value and of a target, across word boundaries of
+ * the word-at-a-time scanner: only the class table decides. A bare CR is BAD_CHAR too.
+ */
+static void
+test_every_byte(void **state)
+{
+	static struct pc_msg	msg;
+	char			in[128];
+	enum pc_reason		r;
+	unsigned		c;
+	size_t			k, len;
+	int			rc;
+
+	(void)state;
+	for (c = 0; c < 256; c++) {
+		for (k = 0; k < 19; k++) {
+			len = (size_t)snprintf(in, sizeof(in), RL H "X: %.19s\r\n\r\n",
+			    "aaaaaaaaaaaaaaaaaaa");
+			in[sizeof(RL H "X: ") - 1 + k] = (char)c;
+			rc = parse_copy(pc_h1_parse_request, in, len, &deflim, &msg, &r);
+			if (cls[c] & C_VALUE)
+				assert_int_equal(rc, (int)len);
+			else if (rc != -PC_EPROTO || r != PC_R_HTTP_BAD_CHAR)
+				fail_msg("value byte %#x at %zu: rc %d %s", c, k, rc,
+				    pc_reason_name(r));
+
+			len = (size_t)snprintf(in, sizeof(in), "GET /%.19s HTTP/1.1\r\n" H "\r\n",
+			    "aaaaaaaaaaaaaaaaaaa");
+			in[5 + k] = (char)c;
+			rc = parse_copy(pc_h1_parse_request, in, len, &deflim, &msg, &r);
+			if (cls[c] & C_TARGET)
+				assert_int_equal(rc, (int)len);
+			else if (c == ' ')	/* splits the target; last: two SPs */
+				assert_int_equal(r, k == 18 ? PC_R_HTTP_BAD_REQUEST_LINE :
+				    PC_R_HTTP_BAD_VERSION);
+			else if (rc != -PC_EPROTO || r != ((cls[c] & C_CTL) ?
+			    PC_R_HTTP_BAD_CHAR : PC_R_HTTP_BAD_TARGET))
+				fail_msg("target byte %#x at %zu: rc %d %s", c, k, rc,
+				    pc_reason_name(r));
+		}
+	}
+}
+
 /* The class table is data; re-derive it from the RFC definitions. */
 static void
 test_class_table(void **state)
@@ -641,6 +689,7 @@ main(void)
 		cmocka_unit_test(test_pipelining),
 		cmocka_unit_test(test_limit_request_line),
 		cmocka_unit_test(test_limit_headers),
+		cmocka_unit_test(test_every_byte),
 		cmocka_unit_test(test_helpers),
 		cmocka_unit_test(test_invariants),
 	};
