@@ -51,6 +51,8 @@ def send_raw(port, raw, timeout=5.0, method="GET"):
             r = c.read_response(method)
         except Closed:
             return None, True
+        if r.status < 400:
+            return r, False     # a success keeps the connection: nothing to wait for
         closed = c.wait_closed(2.0) and not c.extra
         return r, closed
 
@@ -74,7 +76,8 @@ def assert_rejected(gw, raw, status, reasons, upstream=None, closed=True, log=Tr
         entry = gw.access_for(body["request_id"])
         assert entry["status"] == status, entry
         assert entry["reason"] == body["reason"], entry
-        assert entry.get("upstream") in (None, ""), entry
+        if not partial_ok:
+            assert entry.get("upstream") in (None, ""), entry
     for u in [upstream or gw.upstream] + list(upstreams or []):
         if u is not None:
             if partial_ok:

@@ -164,8 +164,12 @@ CASES = [
                          [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_malformed_request_rejected(gateway, raw, status, reasons, partial_ok):
     _, entry = assert_rejected(gateway, raw, status, reasons, partial_ok=partial_ok)
-    assert entry["phase"] == "parse", entry
-    assert entry["route"] in (None, ""), entry
+    if partial_ok:
+        # a body framing error is found while the body streams: forward phase allowed
+        assert entry["phase"] in ("parse", "forward"), entry
+    else:
+        assert entry["phase"] == "parse", entry
+        assert entry["route"] in (None, ""), entry
 
 
 def test_expect_unsupported_is_417(gateway):

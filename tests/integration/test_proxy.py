@@ -344,7 +344,7 @@ def test_big_upload_streamed(gateway_factory):
     base = rss_kib(pid)
     peak = [base]
     h = hashlib.sha256()
-    with Conn(gw.port, timeout=60) as c:
+    with Conn(gw.port, timeout=20) as c:
         c.send(b"POST /up HTTP/1.1\r\nHost: gw.test\r\nContent-Length: %d\r\n\r\n" % n)
         left = n
         while left:
@@ -354,7 +354,7 @@ def test_big_upload_streamed(gateway_factory):
             left -= k
             if left % (4 << 20) == 0:
                 peak.append(rss_kib(pid))
-        r = c.read_response(timeout=60)
+        r = c.read_response(timeout=20)
     assert r.status == 200
     rec = gw.upstream.wait_requests(1)[0]
     assert rec.body_len == n and rec.body_sha256 == h.hexdigest()
