@@ -36,8 +36,9 @@ extern const char pc_demo_yaml[];
 
 /*
  * Prints the tour to <out>: where the gateway (<gw_addr>, "127.0.0.1:8080") and its admin
- * listener (<admin_addr>) listen, and curl commands that show what the gateway does, each
- * with a comment and the status it should produce.
+ * listener (<admin_addr>; NULL if disabled) listen, the upstream's own address if it runs,
+ * and curl commands that show what the gateway does, each with a comment and the status it
+ * should produce.
  */
 void		 pc_demo_print_tour(FILE *out, const char *gw_addr, const char *admin_addr);
 

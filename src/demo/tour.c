@@ -22,9 +22,11 @@ pc_demo_print_tour(FILE *out, const char *gw, const char *admin)
 	    "\n"
 	    "portcullis demo: the AnyCompany rides API behind the gateway.\n"
 	    "\n"
-	    "  gateway   http://%s   (the way in)\n"
-	    "  admin     http://%s   (metrics and status; read-only, loopback only)\n",
-	    gw, admin);
+	    "  gateway   http://%s   (the way in)\n", gw);
+	if (admin != NULL)
+		(void)fprintf(out,
+		    "  admin     http://%s   (metrics and status; read-only, loopback only)\n",
+		    admin);
 	if (up != NULL)
 		(void)fprintf(out, "  upstream  http://%s  (the API itself, to compare)\n", up);
 	(void)fprintf(out,
@@ -62,9 +64,10 @@ pc_demo_print_tour(FILE *out, const char *gw, const char *admin)
 	    gw, gw, gw, gw, gw, gw, gw, gw);
 	if (up != NULL)
 		(void)fprintf(out, "  curl -si http://%s/health   # the API directly\n", up);
-	(void)fprintf(out,
-	    "\n"
-	    "  # Counters for all of the above, on the admin listener             -> 200\n"
-	    "  curl -s http://%s/metrics\n"
-	    "\n", admin);
+	if (admin != NULL)
+		(void)fprintf(out,
+		    "\n"
+		    "  # Counters for all of the above, on the admin listener             -> 200\n"
+		    "  curl -s http://%s/metrics\n", admin);
+	(void)fputc('\n', out);
 }

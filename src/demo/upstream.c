@@ -82,7 +82,8 @@ answer_error(struct conn *c, int status, const char *why)
 
 	if (status < 400 || status > 599)
 		status = 400;
-	n = snprintf(body, sizeof(body), "{\"error\":\"bad_request\",\"message\":\"%s\"}", why);
+	n = snprintf(body, sizeof(body), "{\"error\":\"bad_request\",\"message\":\"%s\"}\n",
+	    why);
 	if (n < 0 || (size_t)n >= sizeof(body))
 		return -PC_EINVAL;
 	c->closing = true;
@@ -107,11 +108,13 @@ answer(struct conn *c, const struct pc_msg *msg, const struct pc_demo_resp *r)
 	else
 		keep = (msg->flags & (PC_MSG_CONN_KEEPALIVE | PC_MSG_CONN_CLOSE)) ==
 		    PC_MSG_CONN_KEEPALIVE;
+	/* The body ends with a newline (counted), so `curl` output does not run into the
+	 * shell prompt. */
 	rc = pc_buf_printf(&c->out, "HTTP/1.1 %d %s\r\n"
 	    "Server: rides-demo/1.0\r\n"
 	    "X-Powered-By: AnyCompany-PHP/5.6\r\n"
 	    "Content-Type: application/json\r\n"
-	    "Content-Length: %zu\r\n", r->status, pc_status_text(r->status), r->body.len);
+	    "Content-Length: %zu\r\n", r->status, pc_status_text(r->status), r->body.len + 1);
 	if (rc == 0 && r->allow != NULL)
 		rc = pc_buf_printf(&c->out, "Allow: %s\r\n", r->allow);
 	if (rc == 0 && r->location[0] != '\0')
@@ -125,6 +128,8 @@ answer(struct conn *c, const struct pc_msg *msg, const struct pc_demo_resp *r)
 	/* HEAD: the same head as GET, Content-Length included, and no body (RFC 9110 9.3.2). */
 	if (rc == 0 && msg->meth != PC_M_HEAD)
 		rc = pc_buf_add(&c->out, r->body.data, r->body.len);
+	if (rc == 0 && msg->meth != PC_M_HEAD)
+		rc = pc_buf_addc(&c->out, '\n');
 	if (!keep)
 		c->closing = true;
 	return rc;

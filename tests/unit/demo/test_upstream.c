@@ -197,7 +197,7 @@ test_get_rider(void **state)
 	assert_non_null(strstr(r.head, "\r\nContent-Type: application/json"));
 	assert_null(strstr(r.head, "Connection:"));
 	assert_string_equal(r.body, "{\"id\":\"r-1001\",\"name\":\"Ana Souza\","
-	    "\"email\":\"ana.souza@example.com\",\"member_since\":2019,\"rating\":4.8}");
+	    "\"email\":\"ana.souza@example.com\",\"member_since\":2019,\"rating\":4.8}\n");
 	reply_free(&r);
 }
 
@@ -277,7 +277,7 @@ test_keepalive_pipelined(void **state)
 	    "GET /v1/drivers/d-2004 HTTP/1.1\r\nHost: rides\r\n\r\n");
 	assert_int_equal(client_reply(c, &r, false), 0);
 	assert_int_equal(r.status, 200);
-	assert_string_equal(r.body, "{\"status\":\"ok\"}");
+	assert_string_equal(r.body, "{\"status\":\"ok\"}\n");
 	reply_free(&r);
 	assert_int_equal(client_reply(c, &r, false), 0);
 	assert_int_equal(r.status, 201);
@@ -382,7 +382,7 @@ test_head(void **state)
 	reply_free(&r);
 	/* Had a body followed the HEAD answer, this would read it instead. */
 	assert_int_equal(client_reply(c, &r, false), 0);
-	assert_string_equal(r.body, "{\"status\":\"ok\"}");
+	assert_string_equal(r.body, "{\"status\":\"ok\"}\n");
 	reply_free(&r);
 	client_close(c);
 }
@@ -542,6 +542,17 @@ test_tour(void **state)
 	assert_non_null(strstr(text, "$(head -c 20000 /dev/zero | tr '\\0' a)"));
 	assert_non_null(strstr(text, "curl -s http://127.0.0.1:9901/metrics\n"));
 	assert_non_null(strstr(text, "-> 431"));
+	free(text);
+
+	/* Admin disabled: no admin lines at all. */
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	pc_demo_print_tour(f, "127.0.0.1:8080", NULL);
+	assert_int_equal(fclose(f), 0);
+	assert_null(strstr(text, "  admin  "));
+	assert_null(strstr(text, "/metrics"));
+	assert_null(strstr(text, "(null)"));
+	assert_non_null(strstr(text, "--path-as-is"));
 	free(text);
 }
 
