@@ -42,7 +42,7 @@ def check_error_response(r, status, reasons):
     return body
 
 
-def send_raw(port, raw, timeout=5.0, method="GET"):
+def send_raw(port, raw, timeout=5.0, method="GET", wait_close=True):
     """Sends <raw>, returns (response or None if the gateway closed without one,
     closed-after)."""
     with Conn(port, timeout) as c:
@@ -51,7 +51,7 @@ def send_raw(port, raw, timeout=5.0, method="GET"):
             r = c.read_response(method)
         except Closed:
             return None, True
-        if r.status < 400:
+        if r.status < 400 or not wait_close:
             return r, False     # a success keeps the connection: nothing to wait for
         closed = c.wait_closed(2.0) and not c.extra
         return r, closed
@@ -65,7 +65,7 @@ def assert_rejected(gw, raw, status, reasons, upstream=None, closed=True, log=Tr
     <partial_ok>: the error is only detectable in the body (chunked framing), so the
     upstream may have seen the head, but never a complete request.
     Returns (body, log entry)."""
-    r, was_closed = send_raw(gw.port, raw)
+    r, was_closed = send_raw(gw.port, raw, wait_close=closed)
     assert r is not None, "gateway closed the connection without a %d response" % status
     body = check_error_response(r, status, reasons)
     if closed:
