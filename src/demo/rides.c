@@ -1,8 +1,8 @@
 /*
  * demo/rides.c - the "AnyCompany rides" API that `portcullis demo` puts behind the gateway:
  * riders, drivers, trips and ratings, kept in memory.
- * Owns: the demo data, routing inside the API, a strict reader for flat JSON objects
- * (RFC 8259) and the JSON it answers with.
+ * Owns: the demo data, routing inside the API, validation of request fields, and the
+ * shape of every answer (JSON itself is json.c).
  * Does not: touch sockets or HTTP framing (upstream.c), or persist anything: created trips
  * live until the upstream restarts, and there is a cap on how many a run may create.
  */
@@ -21,8 +21,6 @@
 #define CREATED_MAX	1000	/* trips one run may create; then 503 */
 #define LIST_DEFAULT	20
 #define LIST_MAX	100
-#define JSON_FIELDS_MAX	16
-#define JW_DEPTH_MAX	8
 
 struct rider {
 	const char	*id;
@@ -91,457 +89,20 @@ static struct trip	 trips[SEED_TRIPS + CREATED_MAX];
 static unsigned		 ntrips;
 static bool		 seeded;
 
-/* ---- JSON out: a writer with a sticky error, so a handler checks once, at the end ---- */
-
-struct jw {
-	struct pc_buf	*b;
-	int		 err;			/* first error; later calls do nothing */
-	unsigned	 depth;
-	bool		 more[JW_DEPTH_MAX];	/* a value was already written at this level */
-};
-
-static bool
-utf8_valid(struct pc_str s)
-{
-	const unsigned char	*p = (const unsigned char *)s.ptr, *end = p + s.len;
-	unsigned		 c, n, cp, min;
-
-	while (p < end) {
-		c = *p++;
-		if (c < 0x80)
-			continue;
-		if (c >= 0xc2 && c <= 0xdf) {
-			n = 1, cp = c & 0x1f, min = 0x80;
-		} else if ((c & 0xf0) == 0xe0) {
-			n = 2, cp = c & 0x0f, min = 0x800;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3, cp = c & 0x07, min = 0x10000;
-		} else {
-			return false;
-		}
-		if ((size_t)(end - p) < n)
-			return false;
-		while (n-- > 0) {
-			if ((*p & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (*p++ & 0x3fu);
-		}
-		/* Overlong forms, UTF-16 surrogates and values past Unicode are not UTF-8. */
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-	}
-	return true;
-}
-
-static void
-jw_raw(struct jw *w, const char *s, size_t n)
-{
-	if (w->err == 0)
-		w->err = pc_buf_add(w->b, s, n);
-}
-
-/*
- * Writes <s> as a JSON string. Valid UTF-8 passes through as is, so "Zoë" stays readable;
- * a string that is not UTF-8 (a hostile id in a path) has each high byte escaped instead.
- * pc_buf_add_json_str() always does the latter, which turns "ë" into "Ã«" for a reader.
- */
-static void
-jw_quoted(struct jw *w, struct pc_str s)
-{
-	static const char	 hex[] = "0123456789abcdef";
-	bool			 utf8 = utf8_valid(s);
-	char			 esc[6] = { '\\', 'u', '0', '0', 0, 0 };
-	size_t			 i, run = 0;
-
-	jw_raw(w, "\"", 1);
-	for (i = 0; i < s.len; i++) {
-		unsigned char c = (unsigned char)s.ptr[i];
-
-		if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f && (c < 0x80 || utf8))
-			continue;
-		jw_raw(w, s.ptr + run, i - run);
-		run = i + 1;
-		if (c == '"' || c == '\\') {
-			esc[1] = (char)c;
-			jw_raw(w, esc, 2);
-			esc[1] = 'u';
-		} else {
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 15];
-			jw_raw(w, esc, 6);
-		}
-	}
-	jw_raw(w, s.ptr + run, s.len - run);
-	jw_raw(w, "\"", 1);
-}
-
-/* Starts a value: the comma before it, and its key inside an object (<key> NULL in arrays). */
-static void
-jw_sep(struct jw *w, const char *key)
-{
-	if (w->more[w->depth])
-		jw_raw(w, ",", 1);
-	w->more[w->depth] = true;
-	if (key != NULL) {
-		jw_quoted(w, pc_str_c(key));
-		jw_raw(w, ":", 1);
-	}
-}
-
-static void
-jw_open(struct jw *w, const char *key, char c)
-{
-	jw_sep(w, key);
-	jw_raw(w, &c, 1);
-	PC_ASSERT(w->depth + 1 < JW_DEPTH_MAX);
-	w->more[++w->depth] = false;
-}
-
-static void
-jw_close(struct jw *w, char c)
-{
-	PC_ASSERT(w->depth > 0);
-	w->depth--;
-	jw_raw(w, &c, 1);
-}
-
-static void
-jw_str(struct jw *w, const char *key, const char *v)
-{
-	jw_sep(w, key);
-	if (v == NULL || v[0] == '\0')
-		jw_raw(w, "null", 4);
-	else
-		jw_quoted(w, pc_str_c(v));
-}
-
-static void
-jw_uint(struct jw *w, const char *key, uint64_t v)
-{
-	jw_sep(w, key);
-	if (w->err == 0)
-		w->err = pc_buf_printf(w->b, "%llu", (unsigned long long)v);
-}
-
-/* <x10> tenths as a JSON number: 48 -> 4.8. */
-static void
-jw_tenths(struct jw *w, const char *key, unsigned x10)
-{
-	jw_sep(w, key);
-	if (w->err == 0)
-		w->err = pc_buf_printf(w->b, "%u.%u", x10 / 10, x10 % 10);
-}
-
-static void
-jw_init(struct jw *w, struct pc_buf *b)
-{
-	memset(w, 0, sizeof(*w));
-	w->b = b;
-}
-
-/* ---- JSON in: one flat object of scalars; strict, because it is fed untrusted bytes ---- */
-
-enum jkind { J_STRING, J_NUMBER, J_TRUE, J_FALSE, J_NULL };
-
-struct jfield {
-	struct pc_str	 key;	/* decoded, valid UTF-8 */
-	enum jkind	 kind;
-	struct pc_str	 val;	/* J_STRING: decoded; J_NUMBER: the literal as written */
-};
-
-struct jobj {
-	struct jfield	 f[JSON_FIELDS_MAX];
-	unsigned	 n;
-	const char	*err;	/* why parsing failed, for the 400 body */
-};
-
-struct jparse {
-	const char	*p, *end;
-	char		*out;	/* decoded strings; never longer than their encoding */
-	struct jobj	*o;
-};
-
-static int
-jerr(struct jparse *jp, const char *why)
-{
-	jp->o->err = why;
-	return -PC_EPROTO;
-}
-
-static void
-jws(struct jparse *jp)
-{
-	while (jp->p < jp->end &&
-	    (*jp->p == ' ' || *jp->p == '\t' || *jp->p == '\n' || *jp->p == '\r'))
-		jp->p++;
-}
-
-static bool
-jeat(struct jparse *jp, char c)
-{
-	if (jp->p < jp->end && *jp->p == c) {
-		jp->p++;
-		return true;
-	}
-	return false;
-}
-
-static bool
-jeat_lit(struct jparse *jp, const char *lit)
-{
-	size_t n = strlen(lit);
-
-	if ((size_t)(jp->end - jp->p) < n || memcmp(jp->p, lit, n) != 0)
-		return false;
-	jp->p += n;
-	return true;
-}
-
-/* Reads the 4 hex digits of a \u escape. */
-static int
-jhex4(struct jparse *jp, unsigned *cp)
-{
-	unsigned i, d;
-
-	if (jp->end - jp->p < 4)
-		return jerr(jp, "truncated \\u escape");
-	*cp = 0;
-	for (i = 0; i < 4; i++) {
-		unsigned char c = (unsigned char)*jp->p++;
-
-		if (c >= '0' && c <= '9')
-			d = c - '0';
-		else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
-			d = (c | 0x20u) - 'a' + 10;
-		else
-			return jerr(jp, "bad hex digit in \\u escape");
-		*cp = *cp << 4 | d;
-	}
-	return 0;
-}
-
-/* The \u escape whose "\u" was just read: a code point, surrogate pairs combined. */
-static int
-jescape_u(struct jparse *jp)
-{
-	unsigned	cp, lo;
-	char		*o = jp->out;
-
-	if (jhex4(jp, &cp) != 0)
-		return -PC_EPROTO;
-	if (cp >= 0xdc00 && cp <= 0xdfff)
-		return jerr(jp, "lone low surrogate in \\u escape");
-	if (cp >= 0xd800 && cp <= 0xdbff) {
-		if (!jeat_lit(jp, "\\u") || jhex4(jp, &lo) != 0 || lo < 0xdc00 || lo > 0xdfff)
-			return jerr(jp, "high surrogate without its low half");
-		cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-	}
-	/* Decoded strings become C strings in the trip store: NUL would cut them short. */
-	if (cp == 0)
-		return jerr(jp, "\\u0000 is not accepted");
-	if (cp < 0x80) {
-		*o++ = (char)cp;
-	} else if (cp < 0x800) {
-		*o++ = (char)(0xc0 | cp >> 6);
-		*o++ = (char)(0x80 | (cp & 0x3f));
-	} else if (cp < 0x10000) {
-		*o++ = (char)(0xe0 | cp >> 12);
-		*o++ = (char)(0x80 | (cp >> 6 & 0x3f));
-		*o++ = (char)(0x80 | (cp & 0x3f));
-	} else {
-		*o++ = (char)(0xf0 | cp >> 18);
-		*o++ = (char)(0x80 | (cp >> 12 & 0x3f));
-		*o++ = (char)(0x80 | (cp >> 6 & 0x3f));
-		*o++ = (char)(0x80 | (cp & 0x3f));
-	}
-	jp->out = o;
-	return 0;
-}
-
-static int
-jstring(struct jparse *jp, struct pc_str *out)
-{
-	char		*start = jp->out;
-	unsigned char	 c;
-
-	if (!jeat(jp, '"'))
-		return jerr(jp, "expected a string");
-	for (;;) {
-		if (jp->p == jp->end)
-			return jerr(jp, "unterminated string");
-		c = (unsigned char)*jp->p++;
-		if (c == '"')
-			break;
-		if (c < 0x20)
-			return jerr(jp, "control character in a string");
-		if (c != '\\') {
-			*jp->out++ = (char)c;
-			continue;
-		}
-		if (jp->p == jp->end)
-			return jerr(jp, "unterminated string");
-		c = (unsigned char)*jp->p++;
-		switch (c) {
-		case '"': case '\\': case '/':
-			*jp->out++ = (char)c;
-			break;
-		case 'b': *jp->out++ = '\b'; break;
-		case 'f': *jp->out++ = '\f'; break;
-		case 'n': *jp->out++ = '\n'; break;
-		case 'r': *jp->out++ = '\r'; break;
-		case 't': *jp->out++ = '\t'; break;
-		case 'u':
-			if (jescape_u(jp) != 0)
-				return -PC_EPROTO;
-			break;
-		default:
-			return jerr(jp, "unknown escape in a string");
-		}
-	}
-	*out = pc_str_make(start, (size_t)(jp->out - start));
-	if (!utf8_valid(*out))
-		return jerr(jp, "string is not valid UTF-8");
-	return 0;
-}
-
-static bool
-jdigits(struct jparse *jp)
-{
-	const char *s = jp->p;
-
-	while (jp->p < jp->end && *jp->p >= '0' && *jp->p <= '9')
-		jp->p++;
-	return jp->p > s;
-}
-
-/* number = [ "-" ] ( "0" / 1-9 *DIGIT ) [ "." 1*DIGIT ] [ ( "e" / "E" ) [ "+" / "-" ] 1*DIGIT ] */
-static int
-jnumber(struct jparse *jp, struct pc_str *out)
-{
-	const char *s = jp->p;
-
-	(void)jeat(jp, '-');
-	if (jeat(jp, '0')) {
-		if (jp->p < jp->end && *jp->p >= '0' && *jp->p <= '9')
-			return jerr(jp, "leading zero in a number");
-	} else if (!jdigits(jp)) {
-		return jerr(jp, "expected a value");
-	}
-	if (jeat(jp, '.') && !jdigits(jp))
-		return jerr(jp, "expected digits after '.'");
-	if (jeat(jp, 'e') || jeat(jp, 'E')) {
-		if (!jeat(jp, '+'))
-			(void)jeat(jp, '-');
-		if (!jdigits(jp))
-			return jerr(jp, "expected digits in the exponent");
-	}
-	*out = pc_str_make(s, (size_t)(jp->p - s));
-	return 0;
-}
-
-static const struct jfield *
-jget(const struct jobj *o, struct pc_str key)
-{
-	unsigned i;
-
-	for (i = 0; i < o->n; i++)
-		if (pc_str_eq(o->f[i].key, key))
-			return &o->f[i];
-	return NULL;
-}
-
-static int
-jvalue(struct jparse *jp, struct jfield *f)
-{
-	f->val = PC_STR_NULL;
-	if (jp->p == jp->end)
-		return jerr(jp, "expected a value");
-	switch (*jp->p) {
-	case '"':
-		f->kind = J_STRING;
-		return jstring(jp, &f->val);
-	case '{': case '[':
-		return jerr(jp, "nested objects and arrays are not accepted here");
-	case 't':
-		f->kind = J_TRUE;
-		return jeat_lit(jp, "true") ? 0 : jerr(jp, "expected a value");
-	case 'f':
-		f->kind = J_FALSE;
-		return jeat_lit(jp, "false") ? 0 : jerr(jp, "expected a value");
-	case 'n':
-		f->kind = J_NULL;
-		return jeat_lit(jp, "null") ? 0 : jerr(jp, "expected a value");
-	default:
-		f->kind = J_NUMBER;
-		return jnumber(jp, &f->val);
-	}
-}
-
-/*
- * Parses <body> as one JSON object whose values are scalars. Decoded strings go to
- * <scratch>, which must hold body.len bytes. Duplicate keys are refused: two readers that
- * keep different duplicates is a known way to slip a value past a checker.
- */
-static int
-jparse_object(struct pc_str body, char *scratch, struct jobj *o)
-{
-	struct jparse	 jp = { body.ptr, body.ptr, scratch, o };
-	struct jfield	*f;
-
-	o->n = 0;
-	o->err = NULL;
-	if (body.len == 0)	/* also: no arithmetic on the NULL of an absent body */
-		return jerr(&jp, "the body must be a JSON object");
-	jp.end = body.ptr + body.len;
-	jws(&jp);
-	if (!jeat(&jp, '{'))
-		return jerr(&jp, "the body must be a JSON object");
-	jws(&jp);
-	if (!jeat(&jp, '}')) {
-		for (;;) {
-			if (o->n == JSON_FIELDS_MAX)
-				return jerr(&jp, "too many fields");
-			f = &o->f[o->n];
-			jws(&jp);
-			if (jstring(&jp, &f->key) != 0)
-				return -PC_EPROTO;
-			if (jget(o, f->key) != NULL)
-				return jerr(&jp, "duplicate key");
-			jws(&jp);
-			if (!jeat(&jp, ':'))
-				return jerr(&jp, "expected ':' after a key");
-			jws(&jp);
-			if (jvalue(&jp, f) != 0)
-				return -PC_EPROTO;
-			o->n++;
-			jws(&jp);
-			if (jeat(&jp, ','))
-				continue;
-			if (jeat(&jp, '}'))
-				break;
-			return jerr(&jp, "expected ',' or '}'");
-		}
-	}
-	jws(&jp);
-	if (jp.p != jp.end)
-		return jerr(&jp, "data after the JSON object");
-	return 0;
-}
-
 /* ---- responses ---- */
 
 static int
 reply_error(struct pc_demo_resp *resp, int status, const char *code, const char *msg)
 {
-	struct jw w;
+	struct pc_demo_jw w;
 
 	resp->status = status;
 	resp->body.len = 0;
-	jw_init(&w, &resp->body);
-	jw_open(&w, NULL, '{');
-	jw_str(&w, "error", code);
-	jw_str(&w, "message", msg);
-	jw_close(&w, '}');
+	pc_demo__jw_init(&w, &resp->body);
+	pc_demo__jw_open(&w, NULL, '{');
+	pc_demo__jw_str(&w, "error", code);
+	pc_demo__jw_str(&w, "message", msg);
+	pc_demo__jw_close(&w, '}');
 	return w.err;
 }
 
@@ -556,65 +117,65 @@ method_ok(struct pc_demo_resp *resp, enum pc_method meth, bool get, bool post, i
 }
 
 static void
-rider_json(struct jw *w, const struct rider *r)
+rider_json(struct pc_demo_jw *w, const struct rider *r)
 {
-	jw_open(w, NULL, '{');
-	jw_str(w, "id", r->id);
-	jw_str(w, "name", r->name);
-	jw_str(w, "email", r->email);
-	jw_uint(w, "member_since", r->member_since);
-	jw_tenths(w, "rating", r->rating_x10);
-	jw_close(w, '}');
+	pc_demo__jw_open(w, NULL, '{');
+	pc_demo__jw_str(w, "id", r->id);
+	pc_demo__jw_str(w, "name", r->name);
+	pc_demo__jw_str(w, "email", r->email);
+	pc_demo__jw_uint(w, "member_since", r->member_since);
+	pc_demo__jw_tenths(w, "rating", r->rating_x10);
+	pc_demo__jw_close(w, '}');
 }
 
 static void
-driver_json(struct jw *w, const struct driver *d)
+driver_json(struct pc_demo_jw *w, const struct driver *d)
 {
-	jw_open(w, NULL, '{');
-	jw_str(w, "id", d->id);
-	jw_str(w, "name", d->name);
-	jw_open(w, "vehicle", '{');
-	jw_str(w, "model", d->vehicle);
-	jw_str(w, "plate", d->plate);
-	jw_close(w, '}');
-	jw_tenths(w, "rating", d->rating_x10);
-	jw_uint(w, "completed_trips", d->trips_done);
-	jw_close(w, '}');
+	pc_demo__jw_open(w, NULL, '{');
+	pc_demo__jw_str(w, "id", d->id);
+	pc_demo__jw_str(w, "name", d->name);
+	pc_demo__jw_open(w, "vehicle", '{');
+	pc_demo__jw_str(w, "model", d->vehicle);
+	pc_demo__jw_str(w, "plate", d->plate);
+	pc_demo__jw_close(w, '}');
+	pc_demo__jw_tenths(w, "rating", d->rating_x10);
+	pc_demo__jw_uint(w, "completed_trips", d->trips_done);
+	pc_demo__jw_close(w, '}');
 }
 
 static void
-trip_json(struct jw *w, const struct trip *t)
+trip_json(struct pc_demo_jw *w, const struct trip *t)
 {
 	char amount[24];
 
-	jw_open(w, NULL, '{');
-	jw_str(w, "id", t->id);
-	jw_str(w, "rider_id", t->rider_id);
-	jw_str(w, "driver_id", t->driver_id);
-	jw_str(w, "pickup", t->pickup);
-	jw_str(w, "dropoff", t->dropoff);
-	jw_str(w, "status", t->status);
+	pc_demo__jw_open(w, NULL, '{');
+	pc_demo__jw_str(w, "id", t->id);
+	pc_demo__jw_str(w, "rider_id", t->rider_id);
+	pc_demo__jw_str(w, "driver_id", t->driver_id);
+	pc_demo__jw_str(w, "pickup", t->pickup);
+	pc_demo__jw_str(w, "dropoff", t->dropoff);
+	pc_demo__jw_str(w, "status", t->status);
 	if (t->fare_cents > 0) {
 		/* Money as a decimal string: binary floating point cannot hold 0.10 exactly. */
 		(void)snprintf(amount, sizeof(amount), "%u.%02u", t->fare_cents / 100,
 		    t->fare_cents % 100);
-		jw_open(w, "fare", '{');
-		jw_str(w, "amount", amount);
-		jw_str(w, "currency", "EUR");
-		jw_close(w, '}');
+		pc_demo__jw_open(w, "fare", '{');
+		pc_demo__jw_str(w, "amount", amount);
+		pc_demo__jw_str(w, "currency", "EUR");
+		pc_demo__jw_close(w, '}');
 	} else {
-		jw_str(w, "fare", NULL);
+		pc_demo__jw_str(w, "fare", NULL);
 	}
 	if (t->stars > 0) {
-		jw_open(w, "rating", '{');
-		jw_uint(w, "stars", t->stars);
-		jw_str(w, "comment", t->comment);
-		jw_close(w, '}');
+		pc_demo__jw_open(w, "rating", '{');
+		pc_demo__jw_uint(w, "stars", t->stars);
+		pc_demo__jw_str(w, "comment", t->comment);
+		pc_demo__jw_close(w, '}');
 	} else {
-		jw_str(w, "rating", NULL);
+		pc_demo__jw_str(w, "rating", NULL);
 	}
-	jw_str(w, "requested_at", t->requested_at);
-	jw_close(w, '}');
+	pc_demo__jw_str(w, "requested_at", t->requested_at);
+	pc_demo__jw_close(w, '}');
 }
 
 static void
@@ -678,20 +239,20 @@ static int
 reply_list(struct pc_demo_resp *resp, enum list_kind kind, struct pc_str query)
 {
 	static const char	*names[] = { "riders", "drivers", "trips" };
-	struct jw		 w;
+	struct pc_demo_jw		 w;
 	uint64_t		 limit, offset, i;
 	size_t			 total;
 
 	if (list_window(query, &limit, &offset) != 0)
 		return reply_error(resp, 400, "bad_query",
 		    "limit must be 1 to 100 and offset a non-negative integer");
-	jw_init(&w, &resp->body);
+	pc_demo__jw_init(&w, &resp->body);
 	(void)pthread_mutex_lock(&trips_lock);
 	seed_locked();
 	total = kind == LIST_RIDERS ? PC_NELEM(riders) :
 	    kind == LIST_DRIVERS ? PC_NELEM(drivers) : ntrips;
-	jw_open(&w, NULL, '{');
-	jw_open(&w, names[kind], '[');
+	pc_demo__jw_open(&w, NULL, '{');
+	pc_demo__jw_open(&w, names[kind], '[');
 	for (i = offset; i < total && i < offset + limit; i++) {
 		if (kind == LIST_RIDERS)
 			rider_json(&w, &riders[i]);
@@ -700,11 +261,11 @@ reply_list(struct pc_demo_resp *resp, enum list_kind kind, struct pc_str query)
 		else
 			trip_json(&w, &trips[i]);
 	}
-	jw_close(&w, ']');
-	jw_uint(&w, "total", total);
-	jw_uint(&w, "limit", limit);
-	jw_uint(&w, "offset", offset);
-	jw_close(&w, '}');
+	pc_demo__jw_close(&w, ']');
+	pc_demo__jw_uint(&w, "total", total);
+	pc_demo__jw_uint(&w, "limit", limit);
+	pc_demo__jw_uint(&w, "offset", offset);
+	pc_demo__jw_close(&w, '}');
 	(void)pthread_mutex_unlock(&trips_lock);
 	resp->status = 200;
 	return w.err;
@@ -713,11 +274,11 @@ reply_list(struct pc_demo_resp *resp, enum list_kind kind, struct pc_str query)
 static int
 reply_one(struct pc_demo_resp *resp, enum list_kind kind, struct pc_str id)
 {
-	struct jw	 w;
+	struct pc_demo_jw	 w;
 	struct trip	*t;
 	size_t		 i;
 
-	jw_init(&w, &resp->body);
+	pc_demo__jw_init(&w, &resp->body);
 	resp->status = 200;
 	if (kind == LIST_RIDERS) {
 		for (i = 0; i < PC_NELEM(riders); i++)
@@ -751,15 +312,15 @@ reply_one(struct pc_demo_resp *resp, enum list_kind kind, struct pc_str id)
  * Returns NULL, or the message for a 400 in <msg>.
  */
 static const char *
-get_text(const struct jobj *o, const char *key, bool required, size_t max, char *dst,
+get_text(const struct pc_demo_jobj *o, const char *key, bool required, size_t max, char *dst,
     char *msg, size_t msglen)
 {
-	const struct jfield *f = jget(o, pc_str_c(key));
+	const struct pc_demo_jfield *f = pc_demo__json_get(o, pc_str_c(key));
 
 	dst[0] = '\0';
 	if (f == NULL && !required)
 		return NULL;
-	if (f == NULL || f->kind != J_STRING || f->val.len == 0 || f->val.len > max) {
+	if (f == NULL || f->kind != PC_DEMO_J_STRING || f->val.len == 0 || f->val.len > max) {
 		(void)snprintf(msg, msglen, "%s must be a string of 1 to %zu bytes", key, max);
 		return msg;
 	}
@@ -769,9 +330,9 @@ get_text(const struct jobj *o, const char *key, bool required, size_t max, char 
 }
 
 static int
-create_trip(struct pc_demo_resp *resp, const struct jobj *o)
+create_trip(struct pc_demo_resp *resp, const struct pc_demo_jobj *o)
 {
-	struct jw	 w;
+	struct pc_demo_jw	 w;
 	struct trip	 t;
 	char		 msg[96];
 	const char	*why;
@@ -793,7 +354,7 @@ create_trip(struct pc_demo_resp *resp, const struct jobj *o)
 	t.status = "requested";
 	pc_wall_format(pc_wall_us(), t.requested_at);
 
-	jw_init(&w, &resp->body);
+	pc_demo__jw_init(&w, &resp->body);
 	(void)pthread_mutex_lock(&trips_lock);
 	seed_locked();
 	if (ntrips == PC_NELEM(trips)) {
@@ -811,17 +372,17 @@ create_trip(struct pc_demo_resp *resp, const struct jobj *o)
 }
 
 static int
-rate_trip(struct pc_demo_resp *resp, struct pc_str id, const struct jobj *o)
+rate_trip(struct pc_demo_resp *resp, struct pc_str id, const struct pc_demo_jobj *o)
 {
-	const struct jfield	*f = jget(o, PC_STR("stars"));
-	struct jw		 w;
+	const struct pc_demo_jfield	*f = pc_demo__json_get(o, PC_STR("stars"));
+	struct pc_demo_jw		 w;
 	struct trip		*t;
 	char			 comment[COMMENT_MAX + 1], msg[96];
 	const char		*why;
 	uint64_t		 stars = 0;
 
 	/* An integer literal only: 4.5 and 5e0 are refused rather than rounded. */
-	if (f == NULL || f->kind != J_NUMBER || pc_parse_u64(f->val, 5, &stars) != 0 ||
+	if (f == NULL || f->kind != PC_DEMO_J_NUMBER || pc_parse_u64(f->val, 5, &stars) != 0 ||
 	    stars == 0)
 		return reply_error(resp, 400, "invalid_field",
 		    "stars must be an integer from 1 to 5");
@@ -829,18 +390,18 @@ rate_trip(struct pc_demo_resp *resp, struct pc_str id, const struct jobj *o)
 	if (why != NULL)
 		return reply_error(resp, 400, "invalid_field", why);
 
-	jw_init(&w, &resp->body);
+	pc_demo__jw_init(&w, &resp->body);
 	(void)pthread_mutex_lock(&trips_lock);
 	seed_locked();
 	t = trip_find_locked(id);
 	if (t != NULL && strcmp(t->status, "completed") == 0) {
 		t->stars = (unsigned)stars;
 		memcpy(t->comment, comment, sizeof(comment));
-		jw_open(&w, NULL, '{');
-		jw_str(&w, "trip_id", t->id);
-		jw_uint(&w, "stars", t->stars);
-		jw_str(&w, "comment", t->comment);
-		jw_close(&w, '}');
+		pc_demo__jw_open(&w, NULL, '{');
+		pc_demo__jw_str(&w, "trip_id", t->id);
+		pc_demo__jw_uint(&w, "stars", t->stars);
+		pc_demo__jw_str(&w, "comment", t->comment);
+		pc_demo__jw_close(&w, '}');
 		(void)snprintf(resp->location, sizeof(resp->location), "/v1/trips/%s", t->id);
 	}
 	(void)pthread_mutex_unlock(&trips_lock);
@@ -855,16 +416,16 @@ rate_trip(struct pc_demo_resp *resp, struct pc_str id, const struct jobj *o)
 /* Parses the JSON body, then calls <fn>; answers 400 itself if the body is not acceptable. */
 static int
 with_body(struct pc_demo_resp *resp, struct pc_str body, struct pc_str id,
-    int (*fn)(struct pc_demo_resp *, struct pc_str, const struct jobj *))
+    int (*fn)(struct pc_demo_resp *, struct pc_str, const struct pc_demo_jobj *))
 {
-	struct jobj	 o;
+	struct pc_demo_jobj	 o;
 	char		*scratch;
 	int		 rc;
 
 	scratch = malloc(body.len + 1);
 	if (scratch == NULL)
 		return -PC_ENOMEM;
-	if (jparse_object(body, scratch, &o) != 0)
+	if (pc_demo__json_object(body, scratch, &o) != 0)
 		rc = reply_error(resp, 400, "invalid_json", o.err);
 	else
 		rc = fn(resp, id, &o);
@@ -873,7 +434,7 @@ with_body(struct pc_demo_resp *resp, struct pc_str body, struct pc_str id,
 }
 
 static int
-create_trip_cb(struct pc_demo_resp *resp, struct pc_str id, const struct jobj *o)
+create_trip_cb(struct pc_demo_resp *resp, struct pc_str id, const struct pc_demo_jobj *o)
 {
 	(void)id;
 	return create_trip(resp, o);

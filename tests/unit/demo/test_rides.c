@@ -1,6 +1,6 @@
 /*
- * tests/unit/demo/test_rides.c - the rides API without sockets: the JSON reader and writer,
- * path splitting, every route and its errors, the cap on created trips.
+ * tests/unit/demo/test_rides.c - the rides API without sockets: path splitting, every route
+ * and its errors, the cap on created trips.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,145 +9,6 @@
 #include <cmocka.h>
 
 #include "demo/rides.c"
-
-static const struct {
-	struct pc_str	 in;
-	bool		 ok;
-	unsigned	 nfields;
-} json_cases[] = {
-	{ PC_STR_INIT("{}"), true, 0 },
-	{ PC_STR_INIT(" \t\r\n{ } \n"), true, 0 },
-	{ PC_STR_INIT("{\"a\":1,\"b\":\"x\",\"c\":true,\"d\":false,\"e\":null}"), true, 5 },
-	{ PC_STR_INIT("{\"n\":-0.5e+10}"), true, 1 },
-	{ PC_STR_INIT("{\"n\":0}"), true, 1 },
-	{ PC_STR_INIT("{\"s\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"}"), true, 1 },
-	{ PC_STR_INIT("{\"s\":\"\\u00e9\\ud83d\\ude00\"}"), true, 1 },
-	{ PC_STR_INIT("{\"s\":\"caf\xc3\xa9\"}"), true, 1 },
-	{ PC_STR_INIT(""), false, 0 },
-	{ PC_STR_INIT("[]"), false, 0 },
-	{ PC_STR_INIT("{"), false, 0 },
-	{ PC_STR_INIT("{\"a\":1,}"), false, 0 },		/* trailing comma */
-	{ PC_STR_INIT("{\"a\" 1}"), false, 0 },
-	{ PC_STR_INIT("{a:1}"), false, 0 },			/* unquoted key */
-	{ PC_STR_INIT("{\"a\":1}x"), false, 0 },		/* data after the object */
-	{ PC_STR_INIT("{\"a\":1}{}"), false, 0 },
-	{ PC_STR_INIT("{\"a\":1,\"a\":2}"), false, 0 },	/* duplicate key */
-	{ PC_STR_INIT("{\"a\":{}}"), false, 0 },		/* nested */
-	{ PC_STR_INIT("{\"a\":[1]}"), false, 0 },
-	{ PC_STR_INIT("{\"a\":01}"), false, 0 },		/* leading zero */
-	{ PC_STR_INIT("{\"a\":1.}"), false, 0 },
-	{ PC_STR_INIT("{\"a\":.5}"), false, 0 },
-	{ PC_STR_INIT("{\"a\":1e}"), false, 0 },
-	{ PC_STR_INIT("{\"a\":+1}"), false, 0 },
-	{ PC_STR_INIT("{\"a\":-}"), false, 0 },
-	{ PC_STR_INIT("{\"a\":tru}"), false, 0 },
-	{ PC_STR_INIT("{\"a\":nul}"), false, 0 },
-	{ PC_STR_INIT("{\"a\":\"x}"), false, 0 },		/* unterminated */
-	{ PC_STR_INIT("{\"a\":\"\\x\"}"), false, 0 },	/* unknown escape */
-	{ PC_STR_INIT("{\"a\":\"\\u00g0\"}"), false, 0 },
-	{ PC_STR_INIT("{\"a\":\"\\u12\"}"), false, 0 },
-	{ PC_STR_INIT("{\"a\":\"\\u0000\"}"), false, 0 },	/* NUL */
-	{ PC_STR_INIT("{\"a\":\"\\ud83d\"}"), false, 0 },	/* lone high surrogate */
-	{ PC_STR_INIT("{\"a\":\"\\ude00\"}"), false, 0 },	/* lone low surrogate */
-	{ PC_STR_INIT("{\"a\":\"\\ud83d\\u0041\"}"), false, 0 },
-	{ PC_STR_INIT("{\"a\":\"\x01\"}"), false, 0 },	/* raw control character */
-	{ PC_STR_INIT("{\"a\":\"\xc3\"}"), false, 0 },	/* truncated UTF-8 */
-	{ PC_STR_INIT("{\"a\":\"\xc0\xaf\"}"), false, 0 },	/* overlong '/' */
-	{ PC_STR_INIT("{\"a\":\"\xed\xa0\x80\"}"), false, 0 },	/* raw surrogate */
-	{ PC_STR_INIT("{\"\xff\":1}"), false, 0 },		/* key not UTF-8 */
-	{ PC_STR_INIT("{\"a\":1\0}"), false, 0 },
-	{ PC_STR_INIT("{\"1\":1,\"2\":1,\"3\":1,\"4\":1,\"5\":1,\"6\":1,\"7\":1,\"8\":1,\"9\":1,"
-	    "\"10\":1,\"11\":1,\"12\":1,\"13\":1,\"14\":1,\"15\":1,\"16\":1}"), true, 16 },
-	{ PC_STR_INIT("{\"1\":1,\"2\":1,\"3\":1,\"4\":1,\"5\":1,\"6\":1,\"7\":1,\"8\":1,\"9\":1,"
-	    "\"10\":1,\"11\":1,\"12\":1,\"13\":1,\"14\":1,\"15\":1,\"16\":1,\"17\":1}"), false, 0 },
-};
-
-static void
-test_json_reader(void **state)
-{
-	struct jobj	o;
-	char		scratch[512];
-	size_t		i;
-	int		rc;
-
-	(void)state;
-	for (i = 0; i < PC_NELEM(json_cases); i++) {
-		assert_true(json_cases[i].in.len <= sizeof(scratch));
-		rc = jparse_object(json_cases[i].in, scratch, &o);
-		if (json_cases[i].ok != (rc == 0))
-			fail_msg("case %zu: rc %d (%s)", i, rc, o.err ? o.err : "");
-		if (rc == 0)
-			assert_int_equal(o.n, json_cases[i].nfields);
-		else
-			assert_non_null(o.err);
-	}
-}
-
-static const struct jfield *
-must_get(const struct jobj *o, struct pc_str key)
-{
-	const struct jfield *f = jget(o, key);
-
-	if (f == NULL) {
-		fail_msg("no field %.*s", PC_STR_FMT(key));
-		abort();	/* tells the compiler the result is never NULL */
-	}
-	return f;
-}
-
-static void
-test_json_reader_values(void **state)
-{
-	static const char	 in[] = "{\"s\":\"a\\u00e9\\ud83d\\ude00\\n\",\"n\":-12.5,\"t\":true}";
-	struct jobj		 o;
-	char			 scratch[sizeof(in)];
-	const struct jfield	*f;
-
-	(void)state;
-	assert_int_equal(jparse_object(pc_str_make(in, sizeof(in) - 1), scratch, &o), 0);
-	f = must_get(&o, PC_STR("s"));
-	assert_int_equal(f->kind, J_STRING);
-	assert_true(pc_str_eq(f->val, PC_STR("a\xc3\xa9\xf0\x9f\x98\x80\n")));
-	f = must_get(&o, PC_STR("n"));
-	assert_int_equal(f->kind, J_NUMBER);
-	assert_true(pc_str_eq(f->val, PC_STR("-12.5")));
-	assert_int_equal(must_get(&o, PC_STR("t"))->kind, J_TRUE);
-	assert_null(jget(&o, PC_STR("x")));
-}
-
-static void
-test_json_writer(void **state)
-{
-	struct pc_buf	b;
-	struct jw	w;
-
-	(void)state;
-	pc_buf_init(&b, 4096);
-	jw_init(&w, &b);
-	jw_open(&w, NULL, '{');
-	jw_str(&w, "utf8", "Zo\xc3\xab");
-	jw_str(&w, "bad", "a\xff" "b");
-	jw_str(&w, "ctl", "q\"b\\n\n\x7f");
-	jw_str(&w, "none", "");
-	jw_open(&w, "arr", '[');
-	jw_uint(&w, NULL, 1);
-	jw_tenths(&w, NULL, 47);
-	jw_close(&w, ']');
-	jw_close(&w, '}');
-	assert_int_equal(w.err, 0);
-	assert_true(pc_str_eq(pc_str_make((const char *)b.data, b.len),
-	    PC_STR("{\"utf8\":\"Zo\xc3\xab\",\"bad\":\"a\\u00ffb\",\"ctl\":\"q\\\"b\\\\n\\u000a\\u007f\","
-	    "\"none\":null,\"arr\":[1,4.7]}")));
-
-	/* The error is sticky: the first failure is what the handler sees. */
-	b.len = 0;
-	b.max = 4;
-	jw_init(&w, &b);
-	jw_str(&w, NULL, "too long for four bytes");
-	jw_uint(&w, NULL, 7);
-	assert_int_equal(w.err, -PC_ETOOBIG);
-	pc_buf_fini(&b);
-}
 
 static void
 test_split_path(void **state)
@@ -262,7 +123,7 @@ test_routes(void **state)
 		call(route_cases[i].m, route_cases[i].target, route_cases[i].body, &r);
 		if (r.status != route_cases[i].status || !HAS(r, route_cases[i].expect))
 			fail_msg("case %zu %s: %d %s", i, route_cases[i].target, r.status, BODY(r));
-		assert_true(utf8_valid(pc_str_make(BODY(r), r.body.len)));
+		assert_true(pc_demo__utf8_valid(pc_str_make(BODY(r), r.body.len)));
 		if (r.status == 405)
 			assert_non_null(r.allow);
 		else
@@ -346,9 +207,6 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_json_reader),
-		cmocka_unit_test(test_json_reader_values),
-		cmocka_unit_test(test_json_writer),
 		cmocka_unit_test(test_split_path),
 		cmocka_unit_test(test_routes),
 		cmocka_unit_test(test_create_trips_until_full),
