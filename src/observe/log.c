@@ -32,7 +32,7 @@ uint64_t	 pc_observe__log_dropped(unsigned sink);		/* log.c */
 
 enum pc_obs_sink { PC_OBS_ACCESS, PC_OBS_EVENTS, PC_OBS_SINK_COUNT };
 
-#define LINE_BUF_BYTES	(64 * 1024)	/* per thread and sink; holds the largest line twice */
+#define LINE_BUF_BYTES	(64 * 1024)	/* per thread and sink; a maximal line (~34 KiB) fits */
 #define FLUSH_AT_BYTES	(16 * 1024)
 /*
  * Input caps per field before escaping (6 bytes out per byte in at worst), so that a line is
