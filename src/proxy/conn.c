@@ -205,8 +205,6 @@ conn_flush(struct conn *c)
 		    MSG_NOSIGNAL);
 		if (n > 0) {
 			c->out_off += (size_t)n;
-			if (c->ex != NULL)
-				c->ex->bytes_out += (uint64_t)n;
 			continue;
 		}
 		if (n == -1 && errno == EINTR)
@@ -310,6 +308,7 @@ exchange_deny(struct exchange *ex, enum pc_reason reason, bool close)
 {
 	struct conn	*c = ex->c;
 	int		 status = pc_reason_status(reason);
+	size_t		 before;
 
 	if (ex->req.deny_reason == PC_R_NONE) {
 		ex->req.deny_reason = reason;
@@ -321,15 +320,19 @@ exchange_deny(struct exchange *ex, enum pc_reason reason, bool close)
 		pc_conn_close(c);
 		return;
 	}
-	if (!ex->req_done)
-		close = true;	/* unread body bytes: the connection is no longer in sync */
+	/* Unread body bytes leave the connection out of sync; a malformed request says the
+	 * client (or something between) does not speak HTTP the way we do: close both. */
+	if (!ex->req_done || status == 400)
+		close = true;
 	ex->status = status;
 	if (close)
 		c->flags |= C_CLOSING;
+	before = c->out.len;
 	if (pc_out_error(&c->out, &ex->req, status, reason, close) != 0) {
 		pc_conn_close(c);
 		return;
 	}
+	ex->bytes_out += c->out.len - before;
 	exchange_end(ex);
 	conn_run(c);
 }

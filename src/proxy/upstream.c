@@ -359,6 +359,7 @@ start_response(struct exchange *ex, const struct pc_msg *m)
 {
 	struct conn	*c = ex->c;
 	int		 st = m->status;
+	size_t		 before;
 
 	if (ex->head_method || st == 204 || st == 304) {
 		ex->resp_body = BODY_NONE;
@@ -382,8 +383,10 @@ start_response(struct exchange *ex, const struct pc_msg *m)
 	    (m->flags & PC_MSG_CONN_KEEPALIVE) != 0);
 	ex->status = st;
 	ex->resp = (struct pc_msg *)(uintptr_t)m;
+	before = c->out.len;
 	if (pc_out_response_head(ex, &c->out) != 0)
 		return -PC_ENOMEM;
+	ex->bytes_out += c->out.len - before;
 	ex->resp = NULL;	/* it pointed into up->in, which is about to move */
 	ex->resp_head_sent = true;
 	if (ex->resp_body == BODY_NONE || (ex->resp_body == BODY_LENGTH && ex->resp_left == 0))
@@ -395,11 +398,13 @@ start_response(struct exchange *ex, const struct pc_msg *m)
 static int
 emit(struct exchange *ex, const char *p, size_t n)
 {
-	struct conn *c = ex->c;
+	struct pc_buf	*out = &ex->c->out;
+	size_t		 before = out->len;
+	int		 rc;
 
-	if (ex->chunk_to_client)
-		return pc_out_chunk(&c->out, p, n);
-	return pc_buf_add(&c->out, p, n);
+	rc = ex->chunk_to_client ? pc_out_chunk(out, p, n) : pc_buf_add(out, p, n);
+	ex->bytes_out += out->len - before;
+	return rc;
 }
 
 static int
@@ -407,9 +412,10 @@ finish_body(struct exchange *ex)
 {
 	ex->resp_done = true;
 	ex->up_end_us = pc_now_us();
-	if (ex->chunk_to_client)
-		return pc_buf_add_str(&ex->c->out, PC_STR("0\r\n\r\n"));
-	return 0;
+	if (!ex->chunk_to_client)
+		return 0;
+	ex->bytes_out += 5;
+	return pc_buf_add_str(&ex->c->out, PC_STR("0\r\n\r\n"));
 }
 
 /*
