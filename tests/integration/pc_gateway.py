@@ -154,21 +154,24 @@ class Gateway:
     """One running portcullis. Attributes: port, admin_port, dir, cfg_path, proc,
     access_log, event_log, stderr_path."""
 
-    def __init__(self, tmpdir, config, port, admin_port, env=None):
+    def __init__(self, tmpdir, config, port, admin_port, env=None, cfg_file=None):
         self.dir = tmpdir
         os.makedirs(tmpdir, exist_ok=True)
         self.port = port
         self.admin_port = admin_port
         self.config = config
-        self.cfg_path = os.path.join(tmpdir, "portcullis.yaml")
-        self.access_log = config.get("access_log") if isinstance(config, dict) else None
-        self.event_log = config.get("event_log") if isinstance(config, dict) else None
+        self.cfg_path = cfg_file or os.path.join(tmpdir, "portcullis.yaml")
+        c = config if isinstance(config, dict) else {}
+        self.access_log = c.get("access_log")
+        self.event_log = c.get("event_log")
         self.stderr_path = os.path.join(tmpdir, "stderr.log")
         self.stdout_path = os.path.join(tmpdir, "stdout.log")
         self.env = env
         self.proc = None
         self.expect_exit = False   # a test that stops the gateway itself sets this
-        self.write_config(config)
+        self.upstream = None
+        if cfg_file is None:
+            self.write_config(config)
 
     def write_config(self, config):
         text = config if isinstance(config, str) else to_yaml(config) + "\n"

@@ -4,7 +4,7 @@ and huge declared bodies. Each is refused at its limit (414 / 431 / 413) without
 buffering the excess, and nothing reaches the upstream.
 """
 
-from pc_checks import assert_rejected, check_error_response
+from pc_checks import assert_rejected, check_error_response, send_raw
 from pc_client import Closed, Conn
 
 LIMITS = {"limits": {"request_line_max_bytes": 1024, "header_max_bytes": 4096,
@@ -65,4 +65,10 @@ def test_stream_of_headers_cut_off(gateway_factory):
 def test_huge_declared_body(gateway_factory):
     gw = gateway_factory(LIMITS)
     raw = b"POST /a HTTP/1.1\r\nHost: gw.test\r\nContent-Length: 18446744073709551615\r\n\r\n"
-    assert_rejected(gw, raw, 413, ["limit_body", "http_content_length_invalid"])
+    # 2^64-1: over the limit (413) or refused as a number out of range (400)
+    r, _ = send_raw(gw.port, raw)
+    if r.status == 413:
+        check_error_response(r, 413, "limit_body")
+    else:
+        check_error_response(r, 400, "http_content_length_invalid")
+    gw.upstream.assert_nothing()

@@ -1,0 +1,145 @@
+"""
+The conformance profile (/work/shared/conformance.md): the real binary started with
+examples/conformance.yaml and only environment variables, checked row by row for what
+exists in this release (R1 /health GET, R2 /public/** GET+POST, public), plus the
+caller-visible statuses: 404, 400 + close, 414/431/413, 502, and what the upstream and
+PC_LOG_DIR receive.
+"""
+
+import os
+
+import pytest
+
+from pc_checks import REQ_ID, check_error_response, send_raw
+from pc_client import Conn, build_request, free_port, free_ports, poll, read_jsonl, request
+from pc_gateway import REPO, Gateway
+
+CONF = os.path.join(REPO, "examples", "conformance.yaml")
+
+
+@pytest.fixture
+def conformance(tmp_path, upstream_factory):
+    started = []
+
+    def make(upstream_addr=None):
+        assert os.path.exists(CONF), "examples/conformance.yaml is missing"
+        port, admin, tls = free_ports(3)
+        d = os.path.join(str(tmp_path), "conf%d" % len(started))
+        logs = os.path.join(d, "logs")
+        os.makedirs(logs)
+        up = None
+        if upstream_addr is None:
+            up = upstream_factory("conf-up")
+            upstream_addr = up.addr
+        dummies = {}
+        for name in ("server.crt", "server.key", "clients-ca.crt", "jwks.json",
+                     "api-keys.db"):
+            p = os.path.join(d, name)
+            with open(p, "w") as f:
+                f.write("{}\n" if name.endswith(".json") else "")
+            dummies[name] = p
+        env = {
+            "PC_LISTEN": "127.0.0.1:%d" % port, "PC_UPSTREAM": upstream_addr,
+            "PC_ADMIN": "127.0.0.1:%d" % admin, "PC_LOG_DIR": logs,
+            "PC_TLS_LISTEN": "127.0.0.1:%d" % tls, "PC_TLS_CERT": dummies["server.crt"],
+            "PC_TLS_KEY": dummies["server.key"], "PC_CLIENT_CA": dummies["clients-ca.crt"],
+            "PC_ISSUER": "https://issuer.test", "PC_AUDIENCE": "https://api.test",
+            "PC_JWKS_FILE": dummies["jwks.json"], "PC_APIKEYS_FILE": dummies["api-keys.db"],
+        }
+        gw = Gateway(d, {"access_log": os.path.join(logs, "access.jsonl"),
+                         "event_log": os.path.join(logs, "events.jsonl")},
+                     port, admin, env=env, cfg_file=CONF)
+        gw.upstream = up
+        started.append(gw)
+        return gw.start()
+
+    yield make
+    problems = []
+    for gw in started:
+        problems += gw.stop_and_check()
+    if problems:
+        pytest.fail("\n".join(problems), pytrace=False)
+
+
+def test_r1_health(conformance):
+    gw = conformance()
+    r = request(gw.port, "GET", "/health")
+    assert r.status == 200
+    rec = gw.upstream.wait_requests(1)[0]
+    assert rec.method == "GET" and rec.target == "/health"
+    rid = rec.header("x-request-id")
+    assert rid and REQ_ID.match(rid) and r.header("x-request-id") == rid
+    assert rec.header_all("x-forwarded-for") == ["127.0.0.1"]
+    assert request(gw.port, "POST", "/health", body=b"").status == 404
+
+
+def test_r2_public(conformance):
+    gw = conformance()
+    assert request(gw.port, "GET", "/public/a/b?x=1").status == 200
+    r = request(gw.port, "POST", "/public/form", body=b"name=x")
+    assert r.status == 200
+    recs = gw.upstream.wait_requests(2)
+    assert [x.target for x in recs] == ["/public/a/b?x=1", "/public/form"]
+    assert recs[1].body == b"name=x"
+    for m in ("PUT", "DELETE", "PATCH"):
+        assert request(gw.port, m, "/public/a", body=b"").status == 404
+    assert len(gw.upstream.snapshot()) == 2
+
+
+def test_normalized_path_forwarded(conformance):
+    gw = conformance()
+    assert request(gw.port, "GET", "/public/./x/../%61").status == 200
+    assert gw.upstream.wait_requests(1)[0].target == "/public/a"
+
+
+def test_anything_else_404(conformance):
+    gw = conformance()
+    for t in ("/", "/nope", "/healthz", "/public", "/publicx", "/metrics"):
+        r = request(gw.port, "GET", t)
+        if t == "/public" and r.status == 200:
+            continue   # ** matches zero segments
+        assert r.status == 404, (t, r)
+    assert all(x.target == "/public" for x in gw.upstream.snapshot())
+
+
+def test_malformed_400_and_close(conformance):
+    gw = conformance()
+    for raw in (b"GET /public/a HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n"
+                b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+                b"GET /public/a%2Fb HTTP/1.1\r\nHost: a\r\n\r\n",
+                b"GET /public/a HTTP/1.1\r\n\r\n"):
+        r, closed = send_raw(gw.port, raw)
+        assert r is not None and r.status == 400 and closed, r
+    gw.upstream.assert_nothing()
+
+
+def test_limits_414_431_413(conformance):
+    gw = conformance()
+    r, _ = send_raw(gw.port, b"GET /public/" + b"a" * 100000 + b" HTTP/1.1\r\nHost: a\r\n\r\n")
+    check_error_response(r, 414, "limit_request_line")
+    r, _ = send_raw(gw.port, b"GET /public/a HTTP/1.1\r\nHost: a\r\n" +
+                    b"".join(b"X-%d: %s\r\n" % (i, b"v" * 1000) for i in range(300)) +
+                    b"\r\n")
+    check_error_response(r, 431, "limit_headers")
+    r, _ = send_raw(gw.port, b"POST /public/a HTTP/1.1\r\nHost: a\r\n"
+                    b"Content-Length: 1073741824\r\n\r\n")
+    check_error_response(r, 413, "limit_body")
+    gw.upstream.assert_nothing()
+
+
+def test_refused_upstream_502(conformance):
+    gw = conformance(upstream_addr="127.0.0.1:%d" % free_port())
+    r = request(gw.port, "GET", "/health")
+    check_error_response(r, 502, "upstream_connect_failed")
+
+
+def test_access_log_in_log_dir(conformance):
+    gw = conformance()
+    with Conn(gw.port) as c:
+        c.send(build_request("GET", "/health", [("X-Request-Id", "conf-1")]))
+        assert c.read_response().status == 200
+    e = gw.access_for("conf-1")
+    assert e["route"] and e["status"] == 200 and e["path"] == "/health"
+    send_raw(gw.port, b"GET /public/a%2F HTTP/1.1\r\nHost: a\r\nX-Request-Id: conf-2\r\n\r\n")
+    assert poll(lambda: [x for x in read_jsonl(gw.event_log)
+                         if x.get("request_id") == "conf-2"]), "no events.jsonl entry"
