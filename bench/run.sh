@@ -3,13 +3,17 @@
 # on one machine, with the same backend, the same client, the same CPU and the same job.
 # Owns: build/bench/ (generated configs, logs, raw rounds, results.md) and every process it
 # starts, each stopped by PID on exit. Does not: touch /etc/nginx or the system nginx
-# service, listen anywhere but 127.0.0.1, or retry a failed measurement.
+# service, listen anywhere but 127.0.0.1, or hide a failed measurement (errors fail the run;
+# only rounds disturbed by other work on CPU 0 are repeated, and they are flagged if that
+# does not help).
 #
 # Layout (2 CPUs):  CPU 0: the proxy under test (nginx #2 or portcullis), nothing else.
 #                   CPU 1: the backend (nginx #1, `return 200`) and the client (wrk, idleconns).
 # Environment: BENCH_ROUNDS (5) rounds per proxy, alternating; BENCH_SECS (8) per round;
-# BENCH_WARMUP (2) seconds per proxy; BENCH_IDLE_CONNS (10000); BENCH_SELFTEST=1 puts a
-# third nginx in the portcullis slot, to validate the harness without portcullis.
+# BENCH_WARMUP (2) seconds per proxy; BENCH_IDLE_CONNS (10000); BENCH_RETRIES (2) repeats
+# of a disturbed round; BENCH_QUIET_WAIT (20) seconds to wait for quiet CPUs;
+# BENCH_SELFTEST=1 puts a third nginx in the portcullis slot, to validate the harness
+# without portcullis. Results: build/bench/results.md (see BENCHMARKS.md).
 set -u
 
 cd "$(dirname "$0")/.." || exit 1
