@@ -595,7 +595,12 @@ cpu_model=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)
 	echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo "- kernel: $(uname -r); CPU: $cpu_model, $(nproc --all) CPUs"
 	echo "- nginx: $(nginx -v 2>&1 | sed 's/^nginx version: //'); wrk: $(wrk -v 2>&1 | head -n 1 | cut -d' ' -f2)"
-	echo "- portcullis: commit $commit, binary $(readlink portcullis 2>/dev/null || echo portcullis)"
+	if [ "$SELFTEST" = 1 ]; then
+		echo "- portcullis: not run (selftest); tree at commit $commit"
+	else
+		echo "- portcullis: commit $commit, binary" \
+		    "$(readlink portcullis 2>/dev/null || echo portcullis)"
+	fi
 	echo "- rounds: $ROUNDS x ${SECS}s per proxy, alternating, after ${WARMUP}s warm-up;" \
 	    "wrk -t$WRK_THREADS -c$WRK_CONNS; idle test: $IDLE connections"
 	echo "- rounds repeated because other work used CPU 0 meanwhile: $REPEATS"
