@@ -609,8 +609,12 @@ static void
 conn_read_body(struct conn *c)
 {
 	struct exchange	*ex = c->ex;
+	uint64_t	 seen = ex->req_seen;
+	bool		 done = ex->req_done;
 	ssize_t		 n;
 
+	if (c->in.len > 0 && !pump_body(ex))
+		return;	/* bytes held back while the upstream output was full */
 	while (!ex->req_done && (c->flags & C_RD_READY) &&
 	    ex->upout.len - ex->upout_off < PC_UPOUT_HIGH) {
 		n = conn_read(c, PC_READ_CHUNK);
@@ -630,7 +634,9 @@ conn_read_body(struct conn *c)
 		if (!pump_body(ex))
 			return;
 	}
-	if (ex->up != NULL)
+	/* Only new bytes for the upstream are a reason to drive it: calling it without
+	 * progress would make the two sides wake each other forever. */
+	if (ex->up != NULL && (ex->req_seen != seen || ex->req_done != done))
 		pc_up_drive(ex->up);
 }
 
@@ -698,8 +704,9 @@ conn_step(struct conn *c)
 			}
 			if (!ex->req_done)
 				conn_read_body(c);
-			else if (ex->up != NULL && out_pending(c) < PC_OUT_HIGH)
-				pc_up_drive(ex->up);
+			else if (ex->up != NULL && out_pending(c) < PC_OUT_HIGH &&
+			    (ex->up->in.len > 0 || (ex->up->flags & U_RD_READY)))
+				pc_up_drive(ex->up);	/* held back by backpressure: resume */
 			if (c->ex == ex && !(c->flags & C_CLOSED))
 				conn_watch(c, ex);
 			return;

@@ -584,7 +584,8 @@ up_step(struct upconn *up)
 	}
 	if (up_write(up) != 0)
 		return;
-	if (!ex->req_done && ex->upout.len - ex->upout_off < PC_UPOUT_HIGH) {
+	if (!ex->req_done && ex->upout.len - ex->upout_off < PC_UPOUT_HIGH &&
+	    ((ex->c->flags & C_RD_READY) || ex->c->in.len > 0)) {
 		/* Room for more body: the client side reads when it runs. */
 		pc_conn_kick(ex->c);
 		if (up->ex != ex || (up->flags & U_CLOSED))
