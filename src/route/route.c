@@ -1,5 +1,5 @@
 /*
- * proxy/route.c - the router: which configured route a normalized request belongs to
+ * route/route.c - the router: which configured route a normalized request belongs to
  * (interface: route/route.h).
  * Owns: matching host, path template and method against conf->routes, in the precedence
  * order config/route_tmpl.c sorted them into; the first full match wins.
