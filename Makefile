@@ -137,4 +137,6 @@ check: portcullis
 clean:
 	rm -rf build portcullis
 
+.SECONDARY:
+
 -include $(LIB_OBJ:.o=.d) $(B)/src/main.d
