@@ -254,9 +254,9 @@ class Gateway:
                                 % self.proc.returncode)
             else:
                 os.kill(self.proc.pid, signal.SIGTERM)
-                code = self.wait_exit(10.0)
+                code = self.wait_exit(5.0)
                 if code is None:
-                    problems.append("gateway did not exit within 10 s of SIGTERM")
+                    problems.append("gateway did not exit within 5 s (scaled) of SIGTERM")
                 elif code != 0:
                     problems.append("gateway exited %r after SIGTERM" % code)
         self.kill()

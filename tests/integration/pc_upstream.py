@@ -155,7 +155,7 @@ class Upstream:
                 self.lock.wait(left)
             return list(self.heads)
 
-    def assert_nothing(self, settle=0.3):
+    def assert_nothing(self, settle=0.1):
         """Nothing reached this upstream: no complete request and no head at all."""
         time.sleep(settle)
         with self.lock:
@@ -163,7 +163,7 @@ class Upstream:
                                                                    self.requests)
             assert not self.heads, "upstream %s saw heads %r" % (self.name, self.heads)
 
-    def assert_no_complete(self, settle=0.3):
+    def assert_no_complete(self, settle=0.1):
         """No complete request reached this upstream (a head may have been streamed)."""
         time.sleep(settle)
         with self.lock:
