@@ -80,6 +80,7 @@ void		 pc_panic(const char *file, int line, const char *what) __attribute__((nor
 	X(TIMEOUT_HEADER, 408, "timeout_request_header")		\
 	X(TIMEOUT_BODY, 408, "timeout_request_body")			\
 	X(UPSTREAM_CONNECT, 502, "upstream_connect_failed")		\
+	X(UPSTREAM_CONNECT_TIMEOUT, 502, "upstream_connect_timeout")	\
 	X(UPSTREAM_RESET, 502, "upstream_reset")			\
 	X(UPSTREAM_BAD_RESPONSE, 502, "upstream_bad_response")		\
 	X(UPSTREAM_UNAVAILABLE, 503, "upstream_unavailable")		\

@@ -18,6 +18,7 @@
 static void	conn_run(struct conn *c);
 static void	conn_step(struct conn *c);
 static void	conn_io_cb(struct pc_loop *loop, struct pc_io *io, unsigned events);
+static void	conn_reject_head(struct conn *c, enum pc_reason reason);
 static void	exchange_end(struct exchange *ex);
 
 static void
@@ -83,29 +84,8 @@ conn_timeout_cb(struct pc_loop *loop, struct pc_timer *t)
 	if (ex == NULL) {
 		if (c->flags & C_HEAD) {
 			/* Slowloris: the whole head must arrive within header_timeout_ms. */
-			struct pc_req r;
-
-			memset(&r, 0, sizeof(r));
-			r.id[0] = '\0';
-			c->flags |= C_CLOSING;
-			if (pc_out_error(&c->out, &r, 408, PC_R_TIMEOUT_HEADER, true) == 0) {
-				struct pc_log_rec rec;
-
-				memset(&rec, 0, sizeof(rec));
-				rec.wall_us = pc_wall_us();
-				rec.client_ip = pc_str_c(c->ip);
-				rec.status = 408;
-				rec.reason = PC_R_TIMEOUT_HEADER;
-				rec.phase = "parse";
-				rec.upstream_us = -1;
-				pc_log_access(&rec);
-				pc_log_event(&rec);
-				pc_metrics_request(PC_STR_NULL, 408, 0);
-				conn_run(c);
-				if (!(c->flags & C_CLOSED))
-					pc_conn_close(c);
-				return;
-			}
+			conn_reject_head(c, PC_R_TIMEOUT_HEADER);
+			return;
 		}
 		pc_conn_close(c);	/* idle keep-alive connection: close quietly */
 		return;
@@ -408,6 +388,7 @@ pump_body(struct exchange *ex)
 		}
 	}
 	pc_buf_consume(&c->in, used);
+	ex->bytes_in += used;
 	return true;
 nomem:
 	exchange_deny(ex, PC_R_OVERLOAD, true);
@@ -490,6 +471,7 @@ conn_start_exchange(struct conn *c, size_t head_len)
 	c->ex = ex;
 	c->nreq++;
 	c->flags &= (uint16_t)~C_HEAD;
+	pc_timer_disarm(w->loop, &c->timer);	/* the head clock stops; conn_watch takes over */
 	ex->meth = msg->meth;
 	ex->method = pc_str_make(pc_arena_strdup(ex->req.arena, msg->method), msg->method.len);
 	ex->raw_target = pc_str_make(pc_arena_strdup(ex->req.arena, msg->target),
@@ -629,7 +611,6 @@ conn_read_body(struct conn *c)
 		}
 		if (n == 0)
 			break;
-		ex->bytes_in += (uint64_t)n;
 		pc_timer_disarm(c->w->loop, &c->timer);	/* progress; conn_watch re-arms */
 		if (!pump_body(ex))
 			return;

@@ -110,9 +110,9 @@ pc_out_request_head(struct exchange *ex, const struct pc_msg *msg, const struct 
 	struct pc_buf		*b = &ex->fwd_head;
 	bool			 trusted = peer_trusted(req->conf, c);
 	const struct pc_hdr	*h;
-	struct pc_str		 xff = PC_STR_NULL, xfp = PC_STR_NULL, tp = PC_STR_NULL;
+	struct pc_str		 xfp = PC_STR_NULL, tp = PC_STR_NULL;
 	struct pc_str		 ts = PC_STR_NULL;
-	unsigned		 i;
+	unsigned		 i, nxff = 0;
 	int			 rc = 0;
 
 	rc |= pc_buf_add_str(b, ex->method);
@@ -131,7 +131,7 @@ pc_out_request_head(struct exchange *ex, const struct pc_msg *msg, const struct 
 	for (i = 0; i < msg->nhdrs; i++) {
 		h = &msg->hdrs[i];
 		if (pc_str_caseeq(h->name, PC_STR("X-Forwarded-For")) && trusted) {
-			xff = h->value;	/* the last one wins; proxies append in place */
+			nxff++;	/* kept, in order, below */
 			continue;
 		}
 		if (pc_str_caseeq(h->name, PC_STR("X-Forwarded-Proto")) && trusted) {
@@ -153,9 +153,14 @@ pc_out_request_head(struct exchange *ex, const struct pc_msg *msg, const struct 
 		rc |= pc_buf_add_str(b, h->value);
 		rc |= pc_buf_add_str(b, PC_STR("\r\n"));
 	}
+	/* Several X-Forwarded-For fields are one list (RFC 9110 5.3): keep them all, in
+	 * order, then append the peer, as every proxy in the chain does. */
 	rc |= pc_buf_add_str(b, PC_STR("X-Forwarded-For: "));
-	if (xff.len) {
-		rc |= pc_buf_add_str(b, xff);
+	for (i = 0; nxff > 0 && i < msg->nhdrs; i++) {
+		h = &msg->hdrs[i];
+		if (!pc_str_caseeq(h->name, PC_STR("X-Forwarded-For")) || h->value.len == 0)
+			continue;
+		rc |= pc_buf_add_str(b, h->value);
 		rc |= pc_buf_add_str(b, PC_STR(", "));
 	}
 	rc |= pc_buf_add(b, c->ip, strlen(c->ip));

@@ -317,7 +317,12 @@ up_timeout_cb(struct pc_loop *loop, struct pc_timer *t)
 		up_close(up);
 		return;
 	}
-	up_failed(up, PC_R_UPSTREAM_TIMEOUT, (up->flags & U_CONNECTING) != 0);
+	/* A connect that never completes is an unreachable upstream (502), like a refused
+	 * one; a silent upstream after connecting is a timeout (504). */
+	if (up->flags & U_CONNECTING)
+		up_failed(up, PC_R_UPSTREAM_CONNECT_TIMEOUT, true);
+	else
+		up_failed(up, PC_R_UPSTREAM_TIMEOUT, false);
 }
 
 /* Writes the exchange's pending request bytes. Returns 0, or -1 after a failure. */
@@ -575,7 +580,7 @@ up_step(struct upconn *up)
 		if (!(up->flags & (U_WR_READY | U_RD_READY)))
 			return;
 		if (getsockopt(up->io.fd, SOL_SOCKET, SO_ERROR, &err, &elen) == -1 || err != 0) {
-			up_failed(up, err == ETIMEDOUT ? PC_R_UPSTREAM_TIMEOUT :
+			up_failed(up, err == ETIMEDOUT ? PC_R_UPSTREAM_CONNECT_TIMEOUT :
 			    PC_R_UPSTREAM_CONNECT, true);
 			return;
 		}

@@ -62,7 +62,7 @@ def test_connect_hanging_502_after_connect_timeout(gateway_factory, hanging_port
     t0 = time.monotonic()
     r = request(gw.port, "POST", "/a", body=b"x", timeout=10)
     el = time.monotonic() - t0
-    check_error_response(r, 502, "upstream_connect_failed")
+    check_error_response(r, 502, "upstream_connect_timeout")
     assert 0.8 <= el <= scaled(2.5), el
 
 
