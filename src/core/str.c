@@ -183,45 +183,87 @@ pc_buf_printf(struct pc_buf *b, const char *fmt, ...)
 	return 0;
 }
 
+/*
+ * Length of the well-formed UTF-8 sequence at <p> (RFC 3629: shortest form, no surrogates,
+ * at most U+10FFFF), or 0 if the bytes there are not one.
+ */
+static size_t
+utf8_len(const unsigned char *p, size_t n)
+{
+	unsigned char c = p[0];
+
+	if (c >= 0xc2 && c <= 0xdf)
+		return n >= 2 && (p[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (c >= 0xe0 && c <= 0xef) {
+		if (n < 3 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80)
+			return 0;
+		if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f))
+			return 0;	/* overlong; surrogates */
+		return 3;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		if (n < 4 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 ||
+		    (p[3] & 0xc0) != 0x80)
+			return 0;
+		if ((c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] > 0x8f))
+			return 0;	/* overlong; above U+10FFFF */
+		return 4;
+	}
+	return 0;
+}
+
 int
 pc_buf_add_json_str(struct pc_buf *b, struct pc_str s)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t	i, run = 0;
-	int	rc;
+	static const char	 hex[] = "0123456789abcdef";
+	const unsigned char	*u = (const unsigned char *)s.ptr;
+	size_t			 i = 0, run = 0, n;
+	int			 rc;
 
-	for (i = 0; i < s.len; i++) {
-		unsigned char	c = (unsigned char)s.ptr[i];
+	while (i < s.len) {
+		unsigned char	c = u[i];
 		char		esc[6];
-		size_t		n = 0;
+		size_t		k = 0;
 
-		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x7f)
+		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x7f) {
+			i++;
 			continue;
+		}
+		if (c >= 0x80 && (n = utf8_len(u + i, s.len - i)) > 0) {
+			i += n;	/* well-formed UTF-8 is kept as it is: logs stay readable */
+			continue;
+		}
 		rc = pc_buf_add(b, s.ptr + run, i - run);
 		if (rc != 0)
 			return rc;
-		run = i + 1;
-		esc[n++] = '\\';
+		esc[k++] = '\\';
 		if (c == '"' || c == '\\') {
-			esc[n++] = (char)c;
+			esc[k++] = (char)c;
 		} else if (c == '\n') {
-			esc[n++] = 'n';
+			esc[k++] = 'n';
 		} else if (c == '\r') {
-			esc[n++] = 'r';
+			esc[k++] = 'r';
 		} else if (c == '\t') {
-			esc[n++] = 't';
+			esc[k++] = 't';
+		} else if (c < 0x80) {
+			esc[k++] = 'u';
+			esc[k++] = '0';
+			esc[k++] = '0';
+			esc[k++] = hex[c >> 4];
+			esc[k++] = hex[c & 15];
 		} else {
-			/* Controls, DEL and every non-ASCII byte: logs stay valid JSON even when
-			 * the input is not UTF-8, and no byte is lost. */
-			esc[n++] = 'u';
-			esc[n++] = '0';
-			esc[n++] = '0';
-			esc[n++] = hex[c >> 4];
-			esc[n++] = hex[c & 15];
+			/* A byte that is not UTF-8: written as the text \xNN, so the line stays
+			 * valid JSON and the byte's value is not lost. */
+			esc[k++] = '\\';
+			esc[k++] = 'x';
+			esc[k++] = hex[c >> 4];
+			esc[k++] = hex[c & 15];
 		}
-		rc = pc_buf_add(b, esc, n);
+		rc = pc_buf_add(b, esc, k);
 		if (rc != 0)
 			return rc;
+		i++;
+		run = i;
 	}
 	return pc_buf_add(b, s.ptr + run, s.len - run);
 }

@@ -50,6 +50,34 @@ jp_lit(struct jp *j, const char *lit)
 	return true;
 }
 
+/* The test's own strict UTF-8 check (RFC 3629), independent of core/str.c's. */
+static size_t
+utf8_len(const unsigned char *p, size_t n)
+{
+	size_t	len, i;
+	uint32_t cp;
+
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2, cp = p[0] & 0x1fu;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		len = 3, cp = p[0] & 0x0fu;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		len = 4, cp = p[0] & 0x07u;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3fu);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
 static bool
 jp_string(struct jp *j)
 {
@@ -63,8 +91,19 @@ jp_string(struct jp *j)
 		c = (unsigned char)*j->p++;
 		if (c == '"')
 			return true;
-		if (c < 0x20 || c >= 0x80)	/* our writer emits ASCII only */
+		if (c < 0x20)
 			return false;
+		if (c >= 0x80) {
+			/* Only well-formed UTF-8 may appear raw (RFC 8259 8.1); the writer turns
+			 * any other byte into the text \\xNN. */
+			size_t n = utf8_len((const unsigned char *)j->p - 1,
+			    (size_t)(j->end - j->p) + 1);
+
+			if (n == 0)
+				return false;
+			j->p += n - 1;
+			continue;
+		}
 		if (c != '\\')
 			continue;
 		if (j->p >= j->end)
@@ -341,8 +380,11 @@ test_access_hostile_bytes(void **state)
 	r.route = pc_str_make("\0", 1);
 	r.principal = PC_STR("\xf0\x9f\x92\xa9");
 	s = fmt_access(&r);
+	/* Invalid UTF-8 (a lone 0xff, the overlong C0 AF, a surrogate) becomes the text
+	 * \\xNN; the valid euro sign and emoji stay as they are. */
 	assert_non_null(strstr(s, "\"path\":\"/a\\\"b\\\\c\\u0001\\u001f\\u007f\\n\\r\\t"
-	    "\\u0000\\u00ff\\u00c0\\u00af"));
+	    "\\u0000\\\\xff\\\\xc0\\\\xaf\\\\xed\\\\xa0\\\\x80\xe2\x82\xac}"));
+	assert_non_null(strstr(s, "\"principal\":\"\xf0\x9f\x92\xa9\""));
 	assert_non_null(strstr(s, "\"method\":\"G\\\"ET\""));
 	assert_non_null(strstr(s, "\"request_id\":\"\\\\\""));
 	assert_non_null(strstr(s, "\"route\":\"\\u0000\""));
