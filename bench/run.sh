@@ -33,7 +33,7 @@ PORT_PC=18083
 KEEPALIVE_REQS=10000
 MAX_CONNS=30000
 # Shared machines: a round during which anything else used more than DISTURB_PCT of CPU 0
-# is repeated (up to RETRIES times); QUIET_PCT / BENCH_QUIET_WAIT gate the start of each.
+# or CPU 1 is repeated (up to RETRIES times); QUIET_PCT / BENCH_QUIET_WAIT gate the start of each.
 DISTURB_PCT=5
 RETRIES=${BENCH_RETRIES:-2}
 QUIET_PCT=10
@@ -335,11 +335,36 @@ quiet_gate()
 	done
 }
 
+# cpu1_ticks: user, nice and system clock ticks of CPU 1 so far.
+cpu1_ticks()
+{
+	awk '$1 == "cpu1" { print $2 + $3 + $4 }' /proc/stat
+}
+
+# kids_ticks: CPU ticks used so far by this shell's waited-for children (wrk, mostly).
+# `times` must run in this shell, not in a $(...) subshell, which has no children yet.
+kids_ticks()
+{
+	times >"$RUN/times"
+	awk -v hz="$HZ" 'NR == 2 {
+		t = 0
+		for (i = 1; i <= 2; i++) {
+			split($i, p, "m")
+			t += p[1] * 60 + p[2]
+		}
+		printf "%d\n", t * hz
+	}' "$RUN/times"
+}
+
 # run_wrk NAME PORT WORKER SECS OUTFILE: sets WRK_RES to "rps p50_us p99_us requests
-# socket_errors non2xx proxy_cpu_s other_cpu0_s steal_cpu0_s". "other" is CPU 0 time not
-# used by the proxy: anything else running there (another build) disturbs the round.
+# socket_errors non2xx proxy_cpu_s other_cpu0_s steal_cpu0_s other_cpu1_s". "other" is
+# CPU time not used by the proxy (CPU 0), or by the backend and wrk (CPU 1): anything else
+# running there (another build) disturbs the round.
 run_wrk()
 {
+	k0=$(kids_ticks)
+	c10=$(cpu1_ticks)
+	bk0=$(cpu_ticks "$BACKEND_W")
 	c0=$(cpu0_ticks)
 	t0=$(cpu_ticks "$3")
 	timeout $(($4 + 30)) taskset -c 1 wrk -t$WRK_THREADS -c$WRK_CONNS -d"$4"s --latency \
@@ -348,8 +373,13 @@ run_wrk()
 	alive "$3" || die "$1 worker (pid $3) died during the run; see $RUN"
 	t1=$(cpu_ticks "$3")
 	c1=$(cpu0_ticks)
+	bk1=$(cpu_ticks "$BACKEND_W")
+	c11=$(cpu1_ticks)
+	k1=$(kids_ticks)
+	o1=$(((c11 - c10) - (bk1 - bk0) - (k1 - k0)))
+	[ "$o1" -lt 0 ] && o1=0
 	[ $rc -eq 0 ] || { cat "$5" >&2; die "wrk against $1 failed (exit $rc)"; }
-	WRK_RES=$(awk -v dt=$((t1 - t0)) -v hz="$HZ" -v c0="$c0" -v c1="$c1" '
+	WRK_RES=$(awk -v dt=$((t1 - t0)) -v hz="$HZ" -v c0="$c0" -v c1="$c1" -v o1="$o1" '
 	function us(v) {
 		if (v ~ /us$/) return v + 0
 		if (v ~ /ms$/) return v * 1000
@@ -371,8 +401,8 @@ run_wrk()
 		other = b[1] - a[1] - dt
 		if (other < 0)
 			other = 0
-		printf "%s %.1f %.1f %d %d %d %.2f %.2f %.2f\n", rps, p50, p99, reqs, err, non2xx,
-		    dt / hz, other / hz, (b[2] - a[2]) / hz
+		printf "%s %.1f %.1f %d %d %d %.2f %.2f %.2f %.2f\n", rps, p50, p99, reqs, err,
+		    non2xx, dt / hz, other / hz, (b[2] - a[2]) / hz, o1 / hz
 	}' "$5") || die "cannot parse the wrk output in $5"
 }
 
@@ -469,6 +499,8 @@ cc -std=gnu11 -D_GNU_SOURCE -Isrc -O2 -Wall -Wextra -Werror -o "$IDLECONNS" benc
 # ---- start: backend, then the two proxies
 start_nginx backend $PORT_BACKEND backend 1 4096
 BACKEND_PID=$STARTED_PID
+BACKEND_W=$(worker_of nginx-backend "$BACKEND_PID") || exit 1
+PIDS="$PIDS $BACKEND_W"
 check_hello backend $PORT_BACKEND "$RUN/backend/logs/error.log"
 
 start_nginx nginx $PORT_NGINX proxy 0 $MAX_CONNS
@@ -507,7 +539,7 @@ for sl in $SLOTS; do
 		run_wrk "$NAME" "$PORT" "$WPID" "$WARMUP" "$RUN/wrk-warmup-$NAME.txt"
 	fi
 done
-printf 'proxy\tround\treq_s\tp50_us\tp99_us\tcpu_us_req\trequests\terrors\tnon2xx\tcpu_pct\tother_pct\tsteal_pct\n' \
+printf 'proxy\tround\treq_s\tp50_us\tp99_us\tcpu_us_req\trequests\terrors\tnon2xx\tcpu_pct\tother_pct\tsteal_pct\tother1_pct\n' \
     >"$ROUNDS_TSV"
 r=1
 while [ "$r" -le "$ROUNDS" ]; do
@@ -518,30 +550,32 @@ while [ "$r" -le "$ROUNDS" ]; do
 			quiet_gate
 			run_wrk "$NAME" "$PORT" "$WPID" "$SECS" "$RUN/wrk-$NAME-$r.txt"
 			set -- $WRK_RES
-			disturbed=$(awk -v o="$8" -v s="$SECS" -v m="$DISTURB_PCT" \
-			    'BEGIN { print (o * 100 / s > m) ? 1 : 0 }')
+			disturbed=$(awk -v o="$8" -v o1="${10}" -v s="$SECS" -v m="$DISTURB_PCT" \
+			    'BEGIN { print (o * 100 / s > m || o1 * 100 / s > m) ? 1 : 0 }')
 			[ "$disturbed" -eq 0 ] && break
 			if [ "$try" -gt "$RETRIES" ]; then
-				say "round $r $NAME: disturbed by other work on CPU 0: kept, flagged"
+				say "round $r $NAME: disturbed by other work: kept, flagged"
 				DISTURBED=$((DISTURBED + 1))
 				break
 			fi
-			say "round $r $NAME: other work used CPU 0 during the round: repeating it"
+			say "round $r $NAME: other work used CPU 0 or 1 during the round: repeating it"
 			try=$((try + 1))
 			REPEATS=$((REPEATS + 1))
 		done
 		# $1 rps, $2 p50, $3 p99, $4 requests, $5 socket errors, $6 non2xx, $7 proxy CPU
-		# seconds, $8 other CPU 0 seconds, $9 CPU 0 steal seconds
+		# seconds, $8 other CPU 0 seconds, $9 CPU 0 steal seconds, $10 other CPU 1 seconds
 		line=$(awk -v n="$NAME" -v r="$r" -v s="$SECS" -v rps="$1" -v p50="$2" -v p99="$3" \
-		    -v reqs="$4" -v err="$5" -v bad="$6" -v cpu="$7" -v oth="$8" -v st="$9" 'BEGIN {
-			printf "%s\t%d\t%.0f\t%.0f\t%.0f\t%.2f\t%d\t%d\t%d\t%.0f\t%.0f\t%.0f\n", n, r,
-			    rps, p50, p99, cpu * 1000000 / reqs, reqs, err, bad, cpu * 100 / s,
-			    oth * 100 / s, st * 100 / s }')
+		    -v reqs="$4" -v err="$5" -v bad="$6" -v cpu="$7" -v oth="$8" -v st="$9" \
+		    -v o1="${10}" 'BEGIN {
+			printf "%s\t%d\t%.0f\t%.0f\t%.0f\t%.2f\t%d\t%d\t%d\t%.0f\t%.0f\t%.0f\t%.0f\n",
+			    n, r, rps, p50, p99, cpu * 1000000 / reqs, reqs, err, bad, cpu * 100 / s,
+			    oth * 100 / s, st * 100 / s, o1 * 100 / s }')
 		echo "$line" >>"$ROUNDS_TSV"
 		echo "$line" | awk -F'\t' -v R="$ROUNDS" '{
 			printf "bench: round %d/%d %-14s %8s req/s  p50 %6.2f ms  p99 %6.2f ms  " \
-			    "%6s us CPU/req  (CPU 0: proxy %s%%, other %s%%, steal %s%%)\n", $2, R,
-			    $1, $3, $4 / 1000, $5 / 1000, $6, $10, $11, $12 }'
+			    "%6s us CPU/req  (CPU 0: proxy %s%%, other %s%%, steal %s%%; CPU 1:" \
+			    " other %s%%)\n", $2, R, $1, $3, $4 / 1000, $5 / 1000, $6, $10, $11, $12,
+			    $13 }'
 		if [ "$5" -ne 0 ] || [ "$6" -ne 0 ]; then
 			echo "bench: round $r $NAME: $5 socket errors, $6 non-2xx responses" >&2
 			FAILED=1
@@ -605,7 +639,7 @@ cpu_model=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)
 	fi
 	echo "- rounds: $ROUNDS x ${SECS}s per proxy, alternating, after ${WARMUP}s warm-up;" \
 	    "wrk -t$WRK_THREADS -c$WRK_CONNS; idle test: $IDLE connections"
-	echo "- rounds repeated because other work used CPU 0 meanwhile: $REPEATS"
+	echo "- rounds repeated because other work used CPU 0 or 1 meanwhile: $REPEATS"
 	echo
 	echo "| metric (median of rounds) | nginx | $PC_NAME | ratio $PC_NAME/nginx |"
 	echo "|---|---:|---:|---:|"
@@ -621,15 +655,16 @@ cpu_model=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)
 	echo "Rounds (raw, in run order):"
 	echo
 	echo "CPU %: the proxy's CPU time over the round. other %: CPU 0 time used by anything"
-	echo "else during the round (should be near 0); steal %: time the hypervisor took from CPU 0."
+	echo "else during the round (should be near 0); steal %: time the hypervisor took from CPU 0;"
+	echo "CPU 1 other %: CPU 1 time used by anything but the backend and wrk."
 	echo
-	echo "| proxy | round | req/s | p50 us | p99 us | CPU us/req | requests | socket errors | non-2xx | CPU % | other % | steal % |"
-	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+	echo "| proxy | round | req/s | p50 us | p99 us | CPU us/req | requests | socket errors | non-2xx | CPU % | other % | steal % | CPU 1 other % |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 	awk -F'\t' 'NR > 1 { printf "| %s |", $1; for (i = 2; i <= NF; i++) printf " %s |", $i; print "" }' \
 	    "$ROUNDS_TSV"
 	if [ "$DISTURBED" -ne 0 ]; then
 		echo
-		echo "**$DISTURBED round(s) ran while other work used CPU 0 (other % above" \
+		echo "**$DISTURBED round(s) ran while other work used CPU 0 or 1 (other % above" \
 		    "$DISTURB_PCT), even after repeats: treat these numbers with care.**"
 	fi
 	if [ "$FAILED" -ne 0 ]; then
