@@ -19,6 +19,7 @@ static void	conn_run(struct conn *c);
 static void	conn_step(struct conn *c);
 static void	conn_io_cb(struct pc_loop *loop, struct pc_io *io, unsigned events);
 static void	conn_reject_head(struct conn *c, enum pc_reason reason);
+static void	conn_linger(struct conn *c);
 static void	exchange_end(struct exchange *ex);
 
 static void
@@ -74,6 +75,51 @@ pc_conn_close(struct conn *c)
 		pc_loop_stop(w->loop);
 }
 
+/*
+ * Closes after an answer while the client may still be sending (a refused request with a
+ * body, pipelined bytes): closing with unread bytes makes the kernel send a reset, which
+ * can destroy our answer in the client's receive buffer. So: half-close, discard what
+ * arrives for a short while (bounded in time and bytes), then close (nginx lingering_close).
+ */
+#define LINGER_MS	2000
+#define LINGER_BYTES	(256u * 1024u)
+
+static void
+conn_linger(struct conn *c)
+{
+	char	junk[4096];
+	ssize_t	n;
+
+	if (!(c->flags & C_LINGER)) {
+		c->flags |= C_LINGER;
+		c->linger_bytes = 0;
+		pc_buf_fini(&c->in);
+		pc_buf_fini(&c->out);
+		if (shutdown(c->io.fd, SHUT_WR) == -1) {
+			pc_conn_close(c);
+			return;
+		}
+		pc_timer_arm(c->w->loop, &c->timer, LINGER_MS);
+	}
+	while (c->flags & C_RD_READY) {
+		n = read(c->io.fd, junk, sizeof(junk));
+		if (n > 0) {
+			c->linger_bytes += (uint32_t)n;
+			if (c->linger_bytes > LINGER_BYTES)
+				break;
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN) {
+			c->flags &= (uint16_t)~C_RD_READY;
+			return;	/* wait for more, or for the timer */
+		}
+		break;	/* EOF or error: the client is done */
+	}
+	pc_conn_close(c);
+}
+
 static void
 conn_timeout_cb(struct pc_loop *loop, struct pc_timer *t)
 {
@@ -81,6 +127,10 @@ conn_timeout_cb(struct pc_loop *loop, struct pc_timer *t)
 	struct exchange	*ex = c->ex;
 
 	(void)loop;
+	if (c->flags & C_LINGER) {
+		pc_conn_close(c);
+		return;
+	}
 	if (ex == NULL) {
 		if (c->flags & C_HEAD) {
 			/* Slowloris: the whole head must arrive within header_timeout_ms. */
@@ -694,7 +744,7 @@ conn_step(struct conn *c)
 		}
 		if (c->flags & C_CLOSING) {
 			if (out_pending(c) == 0)
-				pc_conn_close(c);
+				conn_linger(c);
 			return;
 		}
 		if (out_pending(c) >= PC_OUT_HIGH)

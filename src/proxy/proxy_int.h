@@ -67,6 +67,7 @@ struct listener {
 #define C_HEAD		0x20u	/* a request head has started arriving */
 #define C_RUNNING	0x40u	/* conn_run is on the stack */
 #define C_AGAIN		0x80u	/* something changed while it ran: go round again */
+#define C_LINGER	0x100u	/* answered and half-closed: discarding input, then close */
 
 struct conn {
 	struct pc_io	 io;
@@ -78,6 +79,7 @@ struct conn {
 	size_t		 out_off;	/* bytes of <out> already written */
 	struct exchange	*ex;
 	uint32_t	 nreq;
+	uint32_t	 linger_bytes;
 	uint16_t	 flags;
 	uint8_t		 family;
 	uint8_t		 addr[16];	/* peer address, network order, for trusted_proxies */
