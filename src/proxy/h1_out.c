@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "proxy/proxy_int.h"
 #include "core/banned.h"
@@ -189,6 +190,37 @@ pc_out_request_head(struct exchange *ex, const struct pc_msg *msg, const struct 
 	return rc == 0 ? 0 : -PC_ENOMEM;
 }
 
+/*
+ * The IMF-fixdate for now (RFC 9110 5.6.7), formatted once per second per thread: every
+ * response gets a Date (a proxy adds one if the origin did not, RFC 9110 6.6.1).
+ */
+static struct pc_str
+http_date(void)
+{
+	static const char	 days[7][4] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+	static const char	 mons[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul",
+	    "Aug", "Sep", "Oct", "Nov", "Dec" };
+	static __thread char	 buf[32];
+	static __thread time_t	 cached = -1;
+	static __thread size_t	 len;
+	time_t			 now = time(NULL);
+	struct tm		 tm;
+	int			 n;
+
+	if (now != cached && gmtime_r(&now, &tm) != NULL) {
+		n = snprintf(buf, sizeof(buf), "%s, %02u %s %04u %02u:%02u:%02u GMT",
+		    days[(unsigned)tm.tm_wday % 7u], (unsigned)tm.tm_mday % 100u,
+		    mons[(unsigned)tm.tm_mon % 12u], (unsigned)(tm.tm_year + 1900) % 10000u,
+		    (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u,
+		    (unsigned)tm.tm_sec % 100u);
+		if (n > 0 && (size_t)n < sizeof(buf)) {
+			len = (size_t)n;
+			cached = now;
+		}
+	}
+	return pc_str_make(buf, len);
+}
+
 static bool
 response_field_dropped(const struct exchange *ex, struct pc_str n)
 {
@@ -212,6 +244,11 @@ pc_out_response_head(struct exchange *ex, struct pc_buf *out)
 	rc |= pc_buf_printf(out, "HTTP/1.1 %d ", m->status);
 	rc |= pc_buf_add_str(out, m->reason_phrase);
 	rc |= pc_buf_add_str(out, PC_STR("\r\n"));
+	if (pc_msg_header(m, PC_STR("Date")) == NULL) {
+		rc |= pc_buf_add_str(out, PC_STR("Date: "));
+		rc |= pc_buf_add_str(out, http_date());
+		rc |= pc_buf_add_str(out, PC_STR("\r\n"));
+	}
 	for (i = 0; i < m->nhdrs; i++) {
 		h = &m->hdrs[i];
 		if (pc_h1_is_hop_header(m, h->name) || response_field_dropped(ex, h->name))
@@ -252,9 +289,10 @@ pc_out_error(struct pc_buf *out, const struct pc_req *req, int status, enum pc_r
 	    pc_status_text(status), pc_reason_name(reason), req->id);
 	if (n < 0 || (size_t)n >= sizeof(body))
 		return -PC_ERANGE;
-	rc |= pc_buf_printf(out, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
-	    "Content-Length: %d\r\nX-Request-Id: %s\r\nCache-Control: no-store\r\n%s\r\n",
-	    status, pc_status_text(status), n, req->id, close ? "Connection: close\r\n" : "");
+	rc |= pc_buf_printf(out, "HTTP/1.1 %d %s\r\nDate: %.*s\r\n"
+	    "Content-Type: application/json\r\nContent-Length: %d\r\nX-Request-Id: %s\r\n"
+	    "Cache-Control: no-store\r\n%s\r\n", status, pc_status_text(status),
+	    PC_STR_FMT(http_date()), n, req->id, close ? "Connection: close\r\n" : "");
 	rc |= pc_buf_add(out, body, (size_t)n);
 	return rc == 0 ? 0 : -PC_ENOMEM;
 }
