@@ -20,15 +20,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "observe/observe.h"
+#include "observe/observe_int.h"
 #include "core/banned.h"
-
-/*
- * Module-internal, shared with metrics.c. They belong in an observe_int.h, which is not in
- * this task's file list, so both files repeat these two declarations verbatim.
- */
-void		 pc_observe__count_would_deny(enum pc_reason reason);	/* metrics.c */
-uint64_t	 pc_observe__log_dropped(unsigned sink);		/* log.c */
 
 enum pc_obs_sink { PC_OBS_ACCESS, PC_OBS_EVENTS, PC_OBS_SINK_COUNT };
 

@@ -15,15 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "observe/observe.h"
+#include "observe/observe_int.h"
 #include "core/banned.h"
-
-/*
- * Module-internal, shared with log.c. They belong in an observe_int.h, which is not in
- * this task's file list, so both files repeat these two declarations verbatim.
- */
-void		 pc_observe__count_would_deny(enum pc_reason reason);	/* metrics.c */
-uint64_t	 pc_observe__log_dropped(unsigned sink);		/* log.c */
 
 #ifndef PC_VERSION
 #define PC_VERSION	"0.1.0-dev"
