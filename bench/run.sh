@@ -33,7 +33,7 @@ PORT_PC=18083
 KEEPALIVE_REQS=10000
 MAX_CONNS=30000
 # Shared machines: a round during which anything else used more than DISTURB_PCT of CPU 0
-# or CPU 1 is repeated (up to RETRIES times); QUIET_PCT / BENCH_QUIET_WAIT gate the start of each.
+# is repeated (up to RETRIES times); QUIET_PCT / BENCH_QUIET_WAIT gate the start of each.
 DISTURB_PCT=5
 RETRIES=${BENCH_RETRIES:-2}
 QUIET_PCT=10
@@ -550,15 +550,19 @@ while [ "$r" -le "$ROUNDS" ]; do
 			quiet_gate
 			run_wrk "$NAME" "$PORT" "$WPID" "$SECS" "$RUN/wrk-$NAME-$r.txt"
 			set -- $WRK_RES
-			disturbed=$(awk -v o="$8" -v o1="${10}" -v s="$SECS" -v m="$DISTURB_PCT" \
-			    'BEGIN { print (o * 100 / s > m || o1 * 100 / s > m) ? 1 : 0 }')
+			# CPU 1 "other" is shown but not used here: at full load it carries about
+			# 20% of kernel time that is charged neither to wrk nor to the backend
+			# (measured on an otherwise idle KVM guest), so it cannot tell other work
+			# from our own traffic. CPU 0's figure has no such floor.
+			disturbed=$(awk -v o="$8" -v s="$SECS" -v m="$DISTURB_PCT" \
+			    'BEGIN { print (o * 100 / s > m) ? 1 : 0 }')
 			[ "$disturbed" -eq 0 ] && break
 			if [ "$try" -gt "$RETRIES" ]; then
 				say "round $r $NAME: disturbed by other work: kept, flagged"
 				DISTURBED=$((DISTURBED + 1))
 				break
 			fi
-			say "round $r $NAME: other work used CPU 0 or 1 during the round: repeating it"
+			say "round $r $NAME: other work used CPU 0 during the round: repeating it"
 			try=$((try + 1))
 			REPEATS=$((REPEATS + 1))
 		done
@@ -639,7 +643,7 @@ cpu_model=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)
 	fi
 	echo "- rounds: $ROUNDS x ${SECS}s per proxy, alternating, after ${WARMUP}s warm-up;" \
 	    "wrk -t$WRK_THREADS -c$WRK_CONNS; idle test: $IDLE connections"
-	echo "- rounds repeated because other work used CPU 0 or 1 meanwhile: $REPEATS"
+	echo "- rounds repeated because other work used CPU 0 meanwhile: $REPEATS"
 	echo
 	echo "| metric (median of rounds) | nginx | $PC_NAME | ratio $PC_NAME/nginx |"
 	echo "|---|---:|---:|---:|"
@@ -656,7 +660,8 @@ cpu_model=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)
 	echo
 	echo "CPU %: the proxy's CPU time over the round. other %: CPU 0 time used by anything"
 	echo "else during the round (should be near 0); steal %: time the hypervisor took from CPU 0;"
-	echo "CPU 1 other %: CPU 1 time used by anything but the backend and wrk."
+	echo "CPU 1 other %: CPU 1 time not charged to the backend or wrk; includes ~20% of"
+	echo "unattributed kernel time at full load even on a quiet machine: only compare rounds."
 	echo
 	echo "| proxy | round | req/s | p50 us | p99 us | CPU us/req | requests | socket errors | non-2xx | CPU % | other % | steal % | CPU 1 other % |"
 	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
@@ -664,7 +669,7 @@ cpu_model=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)
 	    "$ROUNDS_TSV"
 	if [ "$DISTURBED" -ne 0 ]; then
 		echo
-		echo "**$DISTURBED round(s) ran while other work used CPU 0 or 1 (other % above" \
+		echo "**$DISTURBED round(s) ran while other work used CPU 0 (other % above" \
 		    "$DISTURB_PCT), even after repeats: treat these numbers with care.**"
 	fi
 	if [ "$FAILED" -ne 0 ]; then
