@@ -550,10 +550,9 @@ while [ "$r" -le "$ROUNDS" ]; do
 			quiet_gate
 			run_wrk "$NAME" "$PORT" "$WPID" "$SECS" "$RUN/wrk-$NAME-$r.txt"
 			set -- $WRK_RES
-			# CPU 1 "other" is shown but not used here: at full load it carries about
-			# 20% of kernel time that is charged neither to wrk nor to the backend
-			# (measured on an otherwise idle KVM guest), so it cannot tell other work
-			# from our own traffic. CPU 0's figure has no such floor.
+			# CPU 1 "other" is shown but not used here: it read 22-30% in every round
+			# of a run whose CPU 0 was clean, likely kernel time charged to neither wrk
+			# nor the backend, so it cannot yet tell other work from our own traffic.
 			disturbed=$(awk -v o="$8" -v s="$SECS" -v m="$DISTURB_PCT" \
 			    'BEGIN { print (o * 100 / s > m) ? 1 : 0 }')
 			[ "$disturbed" -eq 0 ] && break
@@ -660,8 +659,8 @@ cpu_model=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)
 	echo
 	echo "CPU %: the proxy's CPU time over the round. other %: CPU 0 time used by anything"
 	echo "else during the round (should be near 0); steal %: time the hypervisor took from CPU 0;"
-	echo "CPU 1 other %: CPU 1 time not charged to the backend or wrk; includes ~20% of"
-	echo "unattributed kernel time at full load even on a quiet machine: only compare rounds."
+	echo "CPU 1 other %: CPU 1 time not charged to the backend or wrk; it showed a 20-30% floor"
+	echo "even in otherwise clean rounds (unattributed kernel time?): compare rounds only."
 	echo
 	echo "| proxy | round | req/s | p50 us | p99 us | CPU us/req | requests | socket errors | non-2xx | CPU % | other % | steal % | CPU 1 other % |"
 	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
