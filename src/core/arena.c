@@ -58,6 +58,32 @@ pc_arena_free(struct pc_arena *a)
 	free(a);
 }
 
+void
+pc_arena_reset(struct pc_arena *a)
+{
+	struct chunk	*c, *cn, *keep = NULL;
+	struct defer	*d;
+
+	for (d = a->defers; d != NULL; d = d->next)
+		d->fn(d->arg);
+	a->defers = NULL;
+	for (c = a->head; c != NULL; c = cn) {
+		cn = c->next;
+		if (keep == NULL && c->cap == ARENA_CHUNK) {
+			keep = c;
+			continue;
+		}
+		free(c);
+	}
+	a->head = keep;
+	a->total = 0;
+	if (keep != NULL) {
+		keep->next = NULL;
+		keep->used = 0;
+		a->total = keep->cap;
+	}
+}
+
 void *
 pc_arena_alloc(struct pc_arena *a, size_t n)
 {

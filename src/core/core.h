@@ -138,6 +138,9 @@ PC_MUST_CHECK int pc_buf_add(struct pc_buf *b, const void *p, size_t n);
 PC_MUST_CHECK int pc_buf_add_str(struct pc_buf *b, struct pc_str s);
 PC_MUST_CHECK int pc_buf_addc(struct pc_buf *b, char c);
 PC_MUST_CHECK int pc_buf_printf(struct pc_buf *b, const char *fmt, ...) PC_PRINTF(2, 3);
+/* Decimal / lowercase hex without printf: these are on the per-request path. */
+PC_MUST_CHECK int pc_buf_add_u64(struct pc_buf *b, uint64_t v);
+PC_MUST_CHECK int pc_buf_add_hex(struct pc_buf *b, uint64_t v);
 /* Appends <s> escaped as the inside of a JSON string (no quotes added). */
 PC_MUST_CHECK int pc_buf_add_json_str(struct pc_buf *b, struct pc_str s);
 void		 pc_buf_consume(struct pc_buf *b, size_t n);	/* drops n bytes from the front */
@@ -146,6 +149,8 @@ void		 pc_buf_consume(struct pc_buf *b, size_t n);	/* drops n bytes from the fro
 struct pc_arena;
 struct pc_arena	*pc_arena_new(size_t max_bytes);	/* NULL on OOM */
 void		 pc_arena_free(struct pc_arena *a);	/* runs deferred cleanups; accepts NULL */
+/* Runs the deferred cleanups and forgets every allocation, keeping one chunk for reuse. */
+void		 pc_arena_reset(struct pc_arena *a);
 void		*pc_arena_alloc(struct pc_arena *a, size_t n);	/* 16-aligned; NULL past the cap */
 void		*pc_arena_zalloc(struct pc_arena *a, size_t n);
 #define pc_arena_array(a, type, n) \

@@ -183,6 +183,33 @@ pc_buf_printf(struct pc_buf *b, const char *fmt, ...)
 	return 0;
 }
 
+int
+pc_buf_add_u64(struct pc_buf *b, uint64_t v)
+{
+	char	tmp[20];
+	size_t	n = sizeof(tmp);
+
+	do {
+		tmp[--n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	return pc_buf_add(b, tmp + n, sizeof(tmp) - n);
+}
+
+int
+pc_buf_add_hex(struct pc_buf *b, uint64_t v)
+{
+	static const char	hex[] = "0123456789abcdef";
+	char			tmp[16];
+	size_t			n = sizeof(tmp);
+
+	do {
+		tmp[--n] = hex[v & 15];
+		v >>= 4;
+	} while (v != 0);
+	return pc_buf_add(b, tmp + n, sizeof(tmp) - n);
+}
+
 /*
  * Length of the well-formed UTF-8 sequence at <p> (RFC 3629: shortest form, no surrogates,
  * at most U+10FFFF), or 0 if the bytes there are not one.

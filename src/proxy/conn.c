@@ -27,8 +27,8 @@ conn_free_cb(void *arg)
 {
 	struct conn *c = arg;
 
-	pc_buf_fini(&c->in);
-	pc_buf_fini(&c->out);
+	pc_buf_give(c->w, &c->in);
+	pc_buf_give(c->w, &c->out);
 	free(c);
 }
 
@@ -93,8 +93,8 @@ conn_linger(struct conn *c)
 	if (!(c->flags & C_LINGER)) {
 		c->flags |= C_LINGER;
 		c->linger_bytes = 0;
-		pc_buf_fini(&c->in);
-		pc_buf_fini(&c->out);
+		pc_buf_give(c->w, &c->in);
+		pc_buf_give(c->w, &c->out);
 		if (shutdown(c->io.fd, SHUT_WR) == -1) {
 			pc_conn_close(c);
 			return;
@@ -198,6 +198,7 @@ conn_read(struct conn *c, size_t want)
 {
 	ssize_t n;
 
+	pc_buf_take(c->w, &c->in);
 	if (pc_buf_reserve(&c->in, want) != 0) {
 		want = c->in.max - c->in.len;
 		if (want == 0 || pc_buf_reserve(&c->in, want) != 0)
@@ -246,10 +247,9 @@ conn_flush(struct conn *c)
 		return -1;
 	}
 	if (c->out_off == c->out.len) {
-		c->out.len = 0;
+		/* Nothing pending: give the buffer back (idle connections hold none). */
 		c->out_off = 0;
-		if (c->out.cap > PC_OUT_HIGH)
-			pc_buf_fini(&c->out);	/* do not keep a big buffer after a download */
+		pc_buf_give(c->w, &c->out);
 	} else if (c->out_off > c->out.len / 2) {
 		pc_buf_consume(&c->out, c->out_off);
 		c->out_off = 0;
@@ -304,9 +304,8 @@ exchange_free_cb(void *arg)
 	struct worker	*w = ex->c->w;
 	struct confslot	*slot = ex->slot;
 
-	pc_buf_fini(&ex->fwd_head);
-	pc_buf_fini(&ex->upout);
-	pc_arena_free(ex->req.arena);	/* ex lives in its own arena */
+	pc_buf_give(w, &ex->upout);
+	pc_arena_give(w, ex->req.arena);	/* ex lives in its own arena */
 	pc_worker_conf_release(w, slot);
 }
 
@@ -453,12 +452,12 @@ exchange_new(struct conn *c, const struct pc_msg *msg, struct exchange **out)
 	struct pc_arena	*a;
 	struct exchange	*ex;
 
-	a = pc_arena_new(64 * 1024 + 2 * sizeof(struct pc_msg));
+	a = pc_arena_take(w, 64 * 1024 + 2 * sizeof(struct pc_msg));
 	if (a == NULL)
 		return -PC_ENOMEM;
 	ex = pc_arena_zalloc(a, sizeof(*ex));
 	if (ex == NULL) {
-		pc_arena_free(a);
+		pc_arena_give(w, a);
 		return -PC_ENOMEM;
 	}
 	ex->req.arena = a;
@@ -470,8 +469,8 @@ exchange_new(struct conn *c, const struct pc_msg *msg, struct exchange **out)
 	ex->req.client_ip = pc_str_c(c->ip);
 	ex->req.start_us = pc_now_us();
 	ex->req.wall_us = pc_wall_us();
-	pc_buf_init(&ex->fwd_head, 64 * 1024);
 	pc_buf_init(&ex->upout, PC_UPOUT_HIGH + PC_READ_CHUNK * 2 + 64 * 1024);
+	pc_buf_take(w, &ex->upout);
 	*out = ex;
 	return 0;
 }
@@ -561,8 +560,7 @@ conn_start_exchange(struct conn *c, size_t head_len)
 	PC_ASSERT(v == PC_NEXT);	/* no phase waits yet */
 
 	/* Forward: serialize a fresh head now, while <msg> still points into c->in. */
-	if (pc_up_start(ex) != 0 || pc_out_request_head(ex, msg, c) != 0 ||
-	    pc_buf_add(&ex->upout, ex->fwd_head.data, ex->fwd_head.len) != 0) {
+	if (pc_up_start(ex) != 0 || pc_out_request_head(ex, msg, c) != 0) {
 		pc_buf_consume(&c->in, head_len);
 		exchange_deny(ex, ex->req.deny_reason ? ex->req.deny_reason : PC_R_OVERLOAD,
 		    true);
@@ -632,7 +630,7 @@ conn_read_head(struct conn *c)
 	}
 	if (c->in.len == 0 && !(c->flags & C_HEAD)) {
 		/* Idle keep-alive: give the buffer back (memory per idle connection). */
-		pc_buf_fini(&c->in);
+		pc_buf_give(c->w, &c->in);
 	}
 }
 

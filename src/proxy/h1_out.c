@@ -12,30 +12,94 @@
 #include "proxy/proxy_int.h"
 #include "core/banned.h"
 
-/* Fields the gateway always rewrites itself, on top of the hop-by-hop ones. */
-static bool
-request_field_dropped(struct pc_str n, bool trusted)
-{
-	static const struct pc_str always[] = {
-		PC_STR_INIT("Host"), PC_STR_INIT("Content-Length"),
-		PC_STR_INIT("Expect"), PC_STR_INIT("X-Request-Id"), PC_STR_INIT("traceparent"),
-		PC_STR_INIT("tracestate"), PC_STR_INIT("X-Forwarded-For"),
-		PC_STR_INIT("X-Forwarded-Proto"),
-	};
-	/* Client-asserted forwarding facts are only believed from trusted proxies. */
-	static const struct pc_str untrusted[] = {
-		PC_STR_INIT("X-Forwarded-Host"), PC_STR_INIT("Forwarded"), PC_STR_INIT("X-Real-IP"),
-	};
-	size_t i;
+/*
+ * The fields the gateway treats specially, found with one switch on the length and one
+ * comparison, instead of comparing every field against every name (this runs for each
+ * field of each request and response).
+ */
+enum hdr_kind {
+	H_OTHER, H_HOP, H_HOST, H_CONTENT_LENGTH, H_EXPECT, H_REQUEST_ID, H_TRACEPARENT,
+	H_TRACESTATE, H_XFF, H_XFP, H_SPOOFABLE, H_SERVER, H_POWERED_BY, H_DATE,
+};
 
-	for (i = 0; i < PC_NELEM(always); i++)
-		if (pc_str_caseeq(n, always[i]))
+static enum hdr_kind
+hdr_kind(struct pc_str n)
+{
+#define IS(lit) pc_str_caseeq(n, PC_STR(lit))
+	switch (n.len) {
+	case 2:
+		return IS("TE") ? H_HOP : H_OTHER;
+	case 4:
+		return IS("Host") ? H_HOST : IS("Date") ? H_DATE : H_OTHER;
+	case 6:
+		return IS("Expect") ? H_EXPECT : IS("Server") ? H_SERVER : H_OTHER;
+	case 7:
+		return IS("Trailer") || IS("Upgrade") ? H_HOP : H_OTHER;
+	case 9:
+		return IS("Forwarded") || IS("X-Real-IP") ? H_SPOOFABLE : H_OTHER;
+	case 10:
+		return IS("Connection") || IS("Keep-Alive") ? H_HOP :
+		    IS("tracestate") ? H_TRACESTATE : H_OTHER;
+	case 11:
+		return IS("traceparent") ? H_TRACEPARENT : H_OTHER;
+	case 12:
+		return IS("X-Request-Id") ? H_REQUEST_ID :
+		    IS("X-Powered-By") ? H_POWERED_BY : H_OTHER;
+	case 14:
+		return IS("Content-Length") ? H_CONTENT_LENGTH : H_OTHER;
+	case 15:
+		return IS("X-Forwarded-For") ? H_XFF : H_OTHER;
+	case 16:
+		return IS("Proxy-Connection") ? H_HOP :
+		    IS("X-Forwarded-Host") ? H_SPOOFABLE : H_OTHER;
+	case 17:
+		return IS("Transfer-Encoding") ? H_HOP : IS("X-Forwarded-Proto") ? H_XFP : H_OTHER;
+	default:
+		return H_OTHER;
+	}
+#undef IS
+}
+
+/* True if <msg>'s Connection field names fields beyond the usual close/keep-alive/upgrade:
+ * only then must every other field be checked against it (RFC 9110 7.6.1). */
+static bool
+connection_lists_fields(const struct pc_msg *msg)
+{
+	const struct pc_hdr	*h = pc_msg_header(msg, PC_STR("Connection"));
+	struct pc_str		 rest, tok;
+
+	if (h == NULL)
+		return false;
+	rest = h->value;
+	while (rest.len > 0) {
+		rest = pc_str_split(rest, ',', &tok);
+		tok = pc_str_trim_ows(tok);
+		if (tok.len > 0 && !pc_str_caseeq(tok, PC_STR("close")) &&
+		    !pc_str_caseeq(tok, PC_STR("keep-alive")) &&
+		    !pc_str_caseeq(tok, PC_STR("upgrade")))
 			return true;
-	if (!trusted)
-		for (i = 0; i < PC_NELEM(untrusted); i++)
-			if (pc_str_caseeq(n, untrusted[i]))
-				return true;
+	}
 	return false;
+}
+
+static int
+add_field(struct pc_buf *b, struct pc_str name, struct pc_str value)
+{
+	int rc = pc_buf_reserve(b, name.len + value.len + 4);
+
+	if (rc != 0)
+		return rc;
+	/* Reserved above: the appends below cannot fail. */
+	memcpy(b->data + b->len, name.ptr, name.len);
+	b->len += name.len;
+	b->data[b->len++] = ':';
+	b->data[b->len++] = ' ';
+	if (value.len)
+		memcpy(b->data + b->len, value.ptr, value.len);
+	b->len += value.len;
+	b->data[b->len++] = '\r';
+	b->data[b->len++] = '\n';
+	return 0;
 }
 
 static bool
@@ -108,11 +172,11 @@ int
 pc_out_request_head(struct exchange *ex, const struct pc_msg *msg, const struct conn *c)
 {
 	const struct pc_req	*req = &ex->req;
-	struct pc_buf		*b = &ex->fwd_head;
+	struct pc_buf		*b = &ex->upout;
 	bool			 trusted = peer_trusted(req->conf, c);
+	bool			 listed = connection_lists_fields(msg);
 	const struct pc_hdr	*h;
-	struct pc_str		 xfp = PC_STR_NULL, tp = PC_STR_NULL;
-	struct pc_str		 ts = PC_STR_NULL;
+	struct pc_str		 xfp = PC_STR_NULL, tp = PC_STR_NULL, ts = PC_STR_NULL;
 	unsigned		 i, nxff = 0;
 	int			 rc = 0;
 
@@ -123,68 +187,73 @@ pc_out_request_head(struct exchange *ex, const struct pc_msg *msg, const struct 
 		rc |= pc_buf_addc(b, '?');
 		rc |= pc_buf_add_str(b, req->view.query);
 	}
-	rc |= pc_buf_add_str(b, PC_STR(" HTTP/1.1\r\nHost: "));
-	if (msg->host.len)
-		rc |= pc_buf_add_str(b, msg->host);
-	else
-		rc |= pc_buf_add(b, ex->tgt->addr.text, strlen(ex->tgt->addr.text));
-	rc |= pc_buf_add_str(b, PC_STR("\r\n"));
+	rc |= pc_buf_add_str(b, PC_STR(" HTTP/1.1\r\n"));
+	rc |= add_field(b, PC_STR("Host"), msg->host.len ? msg->host :
+	    pc_str_c(ex->tgt->addr.text));
 	for (i = 0; i < msg->nhdrs; i++) {
 		h = &msg->hdrs[i];
-		if (pc_str_caseeq(h->name, PC_STR("X-Forwarded-For")) && trusted) {
-			nxff++;	/* kept, in order, below */
+		switch (hdr_kind(h->name)) {
+		case H_OTHER:
+		case H_SERVER:
+		case H_POWERED_BY:
+		case H_DATE:
+			if (listed && pc_h1_is_hop_header(msg, h->name))
+				continue;
+			rc |= add_field(b, h->name, h->value);
 			continue;
-		}
-		if (pc_str_caseeq(h->name, PC_STR("X-Forwarded-Proto")) && trusted) {
-			xfp = h->value;
+		case H_XFF:
+			nxff += trusted;	/* kept, in order, below */
 			continue;
-		}
-		if (pc_str_caseeq(h->name, PC_STR("traceparent"))) {
+		case H_XFP:
+			if (trusted)
+				xfp = h->value;
+			continue;
+		case H_TRACEPARENT:
 			tp = h->value;
 			continue;
-		}
-		if (pc_str_caseeq(h->name, PC_STR("tracestate"))) {
+		case H_TRACESTATE:
 			ts = h->value;
 			continue;
-		}
-		if (pc_h1_is_hop_header(msg, h->name) || request_field_dropped(h->name, trusted))
+		case H_SPOOFABLE:
+			/* Client-asserted forwarding facts are only believed from trusted
+			 * proxies. */
+			if (trusted && !(listed && pc_h1_is_hop_header(msg, h->name)))
+				rc |= add_field(b, h->name, h->value);
 			continue;
-		rc |= pc_buf_add_str(b, h->name);
-		rc |= pc_buf_add_str(b, PC_STR(": "));
-		rc |= pc_buf_add_str(b, h->value);
-		rc |= pc_buf_add_str(b, PC_STR("\r\n"));
+		case H_HOP:
+		case H_HOST:
+		case H_CONTENT_LENGTH:
+		case H_EXPECT:
+		case H_REQUEST_ID:
+			continue;	/* hop-by-hop, or rewritten by the gateway */
+		}
 	}
 	/* Several X-Forwarded-For fields are one list (RFC 9110 5.3): keep them all, in
 	 * order, then append the peer, as every proxy in the chain does. */
 	rc |= pc_buf_add_str(b, PC_STR("X-Forwarded-For: "));
 	for (i = 0; nxff > 0 && i < msg->nhdrs; i++) {
 		h = &msg->hdrs[i];
-		if (!pc_str_caseeq(h->name, PC_STR("X-Forwarded-For")) || h->value.len == 0)
+		if (h->value.len == 0 || hdr_kind(h->name) != H_XFF)
 			continue;
 		rc |= pc_buf_add_str(b, h->value);
 		rc |= pc_buf_add_str(b, PC_STR(", "));
 	}
 	rc |= pc_buf_add(b, c->ip, strlen(c->ip));
-	rc |= pc_buf_add_str(b, PC_STR("\r\nX-Forwarded-Proto: "));
-	rc |= pc_buf_add_str(b, xfp.len ? xfp : PC_STR("http"));
-	rc |= pc_buf_add_str(b, PC_STR("\r\nX-Request-Id: "));
-	rc |= pc_buf_add(b, req->id, req->id_len);
 	rc |= pc_buf_add_str(b, PC_STR("\r\n"));
+	rc |= add_field(b, PC_STR("X-Forwarded-Proto"), xfp.len ? xfp : PC_STR("http"));
+	rc |= add_field(b, PC_STR("X-Request-Id"), pc_str_make(req->id, req->id_len));
 	if (tp.len && traceparent_valid(tp)) {
-		rc |= pc_buf_add_str(b, PC_STR("traceparent: "));
-		rc |= pc_buf_add_str(b, tp);
-		rc |= pc_buf_add_str(b, PC_STR("\r\n"));
-		if (ts.len) {
-			rc |= pc_buf_add_str(b, PC_STR("tracestate: "));
-			rc |= pc_buf_add_str(b, ts);
-			rc |= pc_buf_add_str(b, PC_STR("\r\n"));
-		}
+		rc |= add_field(b, PC_STR("traceparent"), tp);
+		if (ts.len)
+			rc |= add_field(b, PC_STR("tracestate"), ts);
 	}
-	if (ex->req_body == BODY_LENGTH)
-		rc |= pc_buf_printf(b, "Content-Length: %llu\r\n",
-		    (unsigned long long)msg->content_length);
-	else if (ex->req_body == BODY_CHUNKED)
+	if (ex->req_body == BODY_LENGTH) {
+		rc |= pc_buf_add_str(b, PC_STR("Content-Length: "));
+		rc |= pc_buf_add_u64(b, msg->content_length);
+		rc |= pc_buf_add_str(b, PC_STR("\r\n"));
+	} else if (ex->req_body == BODY_CHUNKED) {
 		rc |= pc_buf_add_str(b, PC_STR("Transfer-Encoding: chunked\r\n"));
+	}
 	rc |= pc_buf_add_str(b, PC_STR("\r\n"));
 	/* The pc_buf calls return 0 or a negative code; OR-ing keeps "any failure" sticky. */
 	return rc == 0 ? 0 : -PC_ENOMEM;
@@ -221,54 +290,56 @@ http_date(void)
 	return pc_str_make(buf, len);
 }
 
-static bool
-response_field_dropped(const struct exchange *ex, struct pc_str n)
-{
-	if (pc_str_caseeq(n, PC_STR("Content-Length")) ||
-	    pc_str_caseeq(n, PC_STR("X-Request-Id")))
-		return true;
-	if (ex->req.conf->drop_server_header &&
-	    (pc_str_caseeq(n, PC_STR("Server")) || pc_str_caseeq(n, PC_STR("X-Powered-By"))))
-		return true;
-	return false;
-}
-
 int
 pc_out_response_head(struct exchange *ex, struct pc_buf *out)
 {
 	const struct pc_msg	*m = ex->resp;
 	const struct pc_hdr	*h;
+	bool			 listed = connection_lists_fields(m);
+	bool			 drop = ex->req.conf->drop_server_header, date = false;
 	unsigned		 i;
 	int			 rc = 0;
 
-	rc |= pc_buf_printf(out, "HTTP/1.1 %d ", m->status);
+	rc |= pc_buf_add_str(out, PC_STR("HTTP/1.1 "));
+	rc |= pc_buf_add_u64(out, (uint64_t)m->status);
+	rc |= pc_buf_addc(out, ' ');
 	rc |= pc_buf_add_str(out, m->reason_phrase);
 	rc |= pc_buf_add_str(out, PC_STR("\r\n"));
-	if (pc_msg_header(m, PC_STR("Date")) == NULL) {
-		rc |= pc_buf_add_str(out, PC_STR("Date: "));
-		rc |= pc_buf_add_str(out, http_date());
-		rc |= pc_buf_add_str(out, PC_STR("\r\n"));
-	}
 	for (i = 0; i < m->nhdrs; i++) {
 		h = &m->hdrs[i];
-		if (pc_h1_is_hop_header(m, h->name) || response_field_dropped(ex, h->name))
+		switch (hdr_kind(h->name)) {
+		case H_HOP:
+		case H_CONTENT_LENGTH:
+		case H_REQUEST_ID:
+			continue;	/* framing and the request id are the gateway's */
+		case H_SERVER:
+		case H_POWERED_BY:
+			if (drop)
+				continue;	/* they tell an attacker what to target */
+			break;
+		case H_DATE:
+			date = true;
+			break;
+		default:
+			break;
+		}
+		if (listed && pc_h1_is_hop_header(m, h->name))
 			continue;
-		rc |= pc_buf_add_str(out, h->name);
-		rc |= pc_buf_add_str(out, PC_STR(": "));
-		rc |= pc_buf_add_str(out, h->value);
-		rc |= pc_buf_add_str(out, PC_STR("\r\n"));
+		rc |= add_field(out, h->name, h->value);
 	}
-	rc |= pc_buf_add_str(out, PC_STR("X-Request-Id: "));
-	rc |= pc_buf_add(out, ex->req.id, ex->req.id_len);
-	rc |= pc_buf_add_str(out, PC_STR("\r\n"));
-	if (ex->resp_body == BODY_LENGTH)
-		rc |= pc_buf_printf(out, "Content-Length: %llu\r\n",
-		    (unsigned long long)ex->resp_left);
-	else if (ex->chunk_to_client)
+	if (!date)
+		rc |= add_field(out, PC_STR("Date"), http_date());
+	rc |= add_field(out, PC_STR("X-Request-Id"), pc_str_make(ex->req.id, ex->req.id_len));
+	if (ex->resp_body == BODY_LENGTH || (ex->resp_body == BODY_NONE &&
+	    (m->flags & PC_MSG_HAS_CL))) {
+		/* HEAD and 304 keep the length the upstream announced. */
+		rc |= pc_buf_add_str(out, PC_STR("Content-Length: "));
+		rc |= pc_buf_add_u64(out, ex->resp_body == BODY_LENGTH ? ex->resp_left :
+		    m->content_length);
+		rc |= pc_buf_add_str(out, PC_STR("\r\n"));
+	} else if (ex->chunk_to_client) {
 		rc |= pc_buf_add_str(out, PC_STR("Transfer-Encoding: chunked\r\n"));
-	else if (ex->resp_body == BODY_NONE && (m->flags & PC_MSG_HAS_CL))
-		rc |= pc_buf_printf(out, "Content-Length: %llu\r\n",
-		    (unsigned long long)m->content_length);	/* HEAD / 304 keep it */
+	}
 	if (!ex->client_keepalive)
 		rc |= pc_buf_add_str(out, PC_STR("Connection: close\r\n"));
 	else if (ex->client_v10)
@@ -304,7 +375,8 @@ pc_out_chunk(struct pc_buf *out, const char *data, size_t len)
 
 	if (len == 0)
 		return 0;
-	rc |= pc_buf_printf(out, "%zx\r\n", len);
+	rc |= pc_buf_add_hex(out, len);
+	rc |= pc_buf_add_str(out, PC_STR("\r\n"));
 	rc |= pc_buf_add(out, data, len);
 	rc |= pc_buf_add_str(out, PC_STR("\r\n"));
 	return rc == 0 ? 0 : -PC_ENOMEM;

@@ -16,6 +16,8 @@
 #define PC_UPOUT_HIGH		(64u * 1024u)	/* upstream output: stop reading the client */
 #define PC_READ_CHUNK		(16u * 1024u)
 #define PC_RESP_HEAD_MAX	(64u * 1024u)
+#define PC_BUF_STD		(16u * 1024u)	/* the size cached buffers have */
+#define PC_CACHE_MAX		256u		/* cached buffers / arenas per worker */
 
 /* A reference-counted view of one configuration inside one worker, so requests do not
  * touch the shared atomic reference count (no cache-line ping-pong between workers). */
@@ -51,6 +53,12 @@ struct worker {
 	unsigned	 nconns;
 	bool		 draining;
 	struct pc_timer	 drain_timer;
+	/* Free lists, so the request path does not go through malloc for its usual
+	 * buffers and arenas (bounded: at most PC_CACHE_MAX of each are kept). */
+	void		*bufs[PC_CACHE_MAX];
+	unsigned	 nbufs;
+	struct pc_arena	*arenas[PC_CACHE_MAX];
+	unsigned	 narenas;
 	struct pc_msg	 msg;		/* parse scratch: valid only inside conn_start_exchange */
 };
 
@@ -116,8 +124,9 @@ struct exchange {
 	struct pc_str	 raw_target;
 	enum pc_method	 meth;
 	/* request */
-	struct pc_buf	 fwd_head;	/* serialized request head, kept for a retry */
-	struct pc_buf	 upout;		/* bytes waiting to be written to the upstream */
+	struct pc_buf	 upout;		/* bytes waiting to be written to the upstream; with no
+					 * body, the head stays here until the exchange ends, so a
+					 * stale pooled connection can be retried */
 	size_t		 upout_off;
 	enum body_kind	 req_body;
 	uint64_t	 req_left;	/* BODY_LENGTH: bytes still to read */
@@ -169,6 +178,13 @@ PC_MUST_CHECK int pc_out_response_head(struct exchange *ex, struct pc_buf *out);
 PC_MUST_CHECK int pc_out_error(struct pc_buf *out, const struct pc_req *req, int status,
     enum pc_reason reason, bool close);
 PC_MUST_CHECK int pc_out_chunk(struct pc_buf *out, const char *data, size_t len);
+
+/* bufcache.c */
+void		 pc_buf_take(struct worker *w, struct pc_buf *b);
+void		 pc_buf_give(struct worker *w, struct pc_buf *b);
+struct pc_arena	*pc_arena_take(struct worker *w, size_t max);
+void		 pc_arena_give(struct worker *w, struct pc_arena *a);
+void		 pc_cache_fini(struct worker *w);
 
 /* server.c */
 void		 pc_worker_conf_release(struct worker *w, struct confslot *slot);

@@ -243,6 +243,7 @@ worker_fini(struct worker *w)
 	close_listeners(w);
 	pc_up_worker_fini(w);
 	pc_loop_free(w->loop);	/* runs the deferred frees */
+	pc_cache_fini(w);
 	for (s = w->retired; s != NULL; s = n) {
 		n = s->next;
 		slot_free(s);

@@ -57,7 +57,7 @@ up_free_cb(void *arg)
 {
 	struct upconn *up = arg;
 
-	pc_buf_fini(&up->in);
+	pc_buf_give(up->w, &up->in);
 	free(up);
 }
 
@@ -290,10 +290,8 @@ up_failed(struct upconn *up, enum pc_reason reason, bool connecting)
 	 * processed, so an idempotent request without a body goes again on a new connection.
 	 */
 	if (stale && may_retry(ex) && ex->req_body == BODY_NONE) {
-		ex->upout.len = 0;
-		ex->upout_off = 0;
-		if (pc_buf_add(&ex->upout, ex->fwd_head.data, ex->fwd_head.len) == 0 &&
-		    up_connect(ex) == 0) {
+		ex->upout_off = 0;	/* the head is still there (see upout) */
+		if (up_connect(ex) == 0) {
 			pc_up_drive(ex->up);
 			return;
 		}
@@ -349,8 +347,10 @@ up_write(struct upconn *up)
 		return -1;
 	}
 	if (ex->upout_off == ex->upout.len) {
-		ex->upout.len = 0;
-		ex->upout_off = 0;
+		if (ex->req_body != BODY_NONE) {
+			ex->upout.len = 0;
+			ex->upout_off = 0;
+		}
 	} else if (ex->upout_off > ex->upout.len / 2) {
 		pc_buf_consume(&ex->upout, ex->upout_off);
 		ex->upout_off = 0;
@@ -512,6 +512,7 @@ up_read(struct upconn *up)
 	bool		 progress = false;
 
 	while ((up->flags & U_RD_READY) && !ex->resp_done && ex->c->out.len < PC_OUT_HIGH) {
+		pc_buf_take(up->w, &up->in);
 		if (pc_buf_reserve(&up->in, PC_READ_CHUNK) != 0 && up->in.len == up->in.max) {
 			up_failed(up, PC_R_UPSTREAM_BAD_RESPONSE, false);
 			return false;
@@ -655,7 +656,7 @@ pc_up_release(struct exchange *ex, bool reusable)
 	}
 	up->ex = NULL;
 	up->flags &= (uint8_t)~U_REUSED;
-	pc_buf_fini(&up->in);
+	pc_buf_give(w, &up->in);
 	up->next = t->idle;
 	t->idle = up;
 	t->nidle++;
