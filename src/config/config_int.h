@@ -4,6 +4,10 @@
 #ifndef PC_CONFIG_INT_H
 #define PC_CONFIG_INT_H
 
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "config/config.h"
 
 /*
@@ -26,5 +30,130 @@ PC_MUST_CHECK int pc_conf__route_parse_path(struct pc_conf_route *r, char *err, 
  */
 void		 pc_conf__routes_sort(struct pc_conf_route *routes, unsigned n);
 int		 pc_conf__route_cmp(const struct pc_conf_route *a, const struct pc_conf_route *b);
+
+/* ---- the loader (yaml_tree.c, subst.c, typed.c, sections.c, routes.c, config.c) ---- */
+
+#define PC_CONF_TIMEOUT_MAX_MS	3600000u
+
+/* The document tree: libyaml events -> nodes in an arena, values substituted. */
+enum pc_conf_node_kind { PC_NODE_SCALAR, PC_NODE_SEQ, PC_NODE_MAP };
+
+struct pc_conf_node {
+	enum pc_conf_node_kind	 kind;
+	int			 line, col;	/* 1-based, from libyaml's start mark */
+	bool			 quoted;	/* '...' or "...": the text starts one column later */
+	bool			 subst;		/* contains ${...} output: never echo it in a message */
+	bool			 only_subst;	/* exactly one ${...} and nothing around it */
+	char			*val;		/* scalars: NUL-terminated, no NUL inside */
+	size_t			 len;
+	struct pc_conf_node	*parent, *first, *last, *next;
+	unsigned		 n;		/* children; a map holds key, value, key, value... */
+};
+
+struct pc_conf_loader {
+	const char		*name;		/* for messages */
+	char			 dir[PATH_MAX];	/* base of relative ${file:} paths */
+	struct pc_arena		*arena;		/* the tree; wiped where it held ${} output */
+	struct pc_conf_diag	*err;
+	bool			 failed;
+	unsigned		 nnodes;
+};
+
+/* Lines the public struct has no room for; the warnings need them. */
+struct pc_conf_impl {
+	struct pc_conf	 pub;
+	int		 report_only_line;
+	int		 admin_line;
+	int		 open_proxy_line;	/* a 0.0.0.0/0 or ::/0 trusted proxy */
+	char		 open_proxy_text[12];
+};
+
+/* A printable, bounded copy of untrusted text for a message (keys, names, paths). */
+struct pc_conf_shown {
+	char	 s[72];
+};
+
+/*
+ * yaml_tree.c: the loader's messages. pc_conf__fail_at() writes "name:line:col: message" into
+ * ld->err unless an error is already there (the first error wins: later ones are usually
+ * consequences of it) and returns -PC_EINVAL; pc_conf__fail() takes the position of a node.
+ * pc_conf__oom() reports "out of memory" at <n> (NULL: 1:1) and returns -PC_ENOMEM.
+ */
+PC_PRINTF(4, 5) int pc_conf__fail_at(struct pc_conf_loader *ld, int line, int col,
+    const char *fmt, ...);
+#define pc_conf__fail(ld, nd, ...) \
+	pc_conf__fail_at((ld), (nd)->line, (nd)->col, __VA_ARGS__)
+int		 pc_conf__oom(struct pc_conf_loader *ld, const struct pc_conf_node *n);
+struct pc_conf_shown pc_conf__show(const char *p, size_t n);
+/* A value for a message: its text, unless it came from a substitution (maybe a secret). */
+struct pc_conf_shown pc_conf__showv(const struct pc_conf_node *n);
+
+/*
+ * yaml_tree.c: parses <text>/<len> into a tree in ld->arena, *<root> a mapping. Refuses
+ * anchors, aliases, tags and several documents. Returns 0 or a negative code, with the
+ * message in ld->err.
+ */
+PC_MUST_CHECK int pc_conf__build_tree(struct pc_conf_loader *ld, const char *text, size_t len,
+    struct pc_conf_node **root);
+
+/*
+ * subst.c: replaces every ${env:NAME} and ${file:PATH} in the value <in>/<len> and stores the
+ * result in <n> (ld->arena, wiped when the arena is freed). Plain text without "${" is copied
+ * as is. Returns 0 or a negative code, with the message in ld->err.
+ */
+PC_MUST_CHECK int pc_conf__set_value(struct pc_conf_loader *ld, struct pc_conf_node *n,
+    const char *in, size_t len);
+
+/*
+ * subst.c: reads <fd> to end of file into <buf>, which has room for <max> + 1 bytes, and stops
+ * once it holds more than <max> bytes: *<len> > <max> means "too large". Returns 0, or the
+ * read(2) error as -PC_E* with errno left as read(2) set it.
+ */
+PC_MUST_CHECK int pc_conf__read_fd(int fd, char *buf, size_t max, size_t *len);
+
+/*
+ * typed.c: checked reads of a node. <ctx> and <key> name it in messages ("limits." and
+ * "body_max_bytes"). Each returns 0 or -PC_EINVAL with the message in ld->err.
+ */
+const char	*pc_conf__kind_name(const struct pc_conf_node *n);
+PC_MUST_CHECK int pc_conf__want_kind(struct pc_conf_loader *ld, const struct pc_conf_node *n,
+    enum pc_conf_node_kind k, const char *ctx, const char *key);
+PC_MUST_CHECK int pc_conf__get_str(struct pc_conf_loader *ld, const struct pc_conf_node *n,
+    const char *ctx, const char *key, struct pc_str *out);
+PC_MUST_CHECK int pc_conf__get_bool(struct pc_conf_loader *ld, const struct pc_conf_node *n,
+    const char *ctx, const char *key, bool *out);
+PC_MUST_CHECK int pc_conf__get_u64(struct pc_conf_loader *ld, const struct pc_conf_node *n,
+    const char *ctx, const char *key, uint64_t min, uint64_t max, uint64_t *out);
+PC_MUST_CHECK int pc_conf__get_u32(struct pc_conf_loader *ld, const struct pc_conf_node *n,
+    const char *ctx, const char *key, uint32_t min, uint32_t max, uint32_t *out);
+PC_MUST_CHECK int pc_conf__get_addr(struct pc_conf_loader *ld, const struct pc_conf_node *n,
+    const char *ctx, const char *key, struct pc_addr *out);
+/* The closest of <names> to <s> if it is close enough to be a typo, else NULL. */
+const char	*pc_conf__closest(const char *s, const char *const *names, size_t n);
+/*
+ * Checks the keys of mapping <map> against <keys>: an unknown key or a duplicate is an error.
+ * Fills vals[i] / knodes[i] with the value and key node of keys[i], or NULL if absent.
+ * <where> names the section in messages ("in limits").
+ */
+PC_MUST_CHECK int pc_conf__map_keys(struct pc_conf_loader *ld, const struct pc_conf_node *map,
+    const char *const *keys, size_t nkeys, const char *where, const struct pc_conf_node **vals,
+    const struct pc_conf_node **knodes);
+/* A malloc'ed NUL-terminated copy of <s>; NULL after reporting "out of memory" at <n>. */
+char		*pc_conf__dup_str(struct pc_conf_loader *ld, const struct pc_conf_node *n,
+    struct pc_str s);
+
+/*
+ * sections.c: fills <ci> with every default (refs = 1), then reads the tree <root> into it.
+ * On error, <ci> may be half-built: free it as a whole.
+ */
+PC_MUST_CHECK int pc_conf__defaults(struct pc_conf_loader *ld, struct pc_conf_impl *ci);
+PC_MUST_CHECK int pc_conf__build(struct pc_conf_loader *ld, struct pc_conf_impl *ci,
+    const struct pc_conf_node *root);
+
+/* routes.c: the upstreams: mapping and the routes: list, into <c>. */
+PC_MUST_CHECK int pc_conf__get_upstreams(struct pc_conf_loader *ld, struct pc_conf *c,
+    const struct pc_conf_node *v);
+PC_MUST_CHECK int pc_conf__get_routes(struct pc_conf_loader *ld, struct pc_conf *c,
+    const struct pc_conf_node *v);
 
 #endif
