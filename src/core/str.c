@@ -22,12 +22,6 @@ pc_str_eq(struct pc_str a, struct pc_str b)
 	return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
 }
 
-static inline unsigned char
-lower(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c | 0x20) : c;
-}
-
 bool
 pc_str_caseeq(struct pc_str a, struct pc_str b)
 {
@@ -35,9 +29,18 @@ pc_str_caseeq(struct pc_str a, struct pc_str b)
 
 	if (a.len != b.len)
 		return false;
-	for (i = 0; i < a.len; i++)
-		if (lower((unsigned char)a.ptr[i]) != lower((unsigned char)b.ptr[i]))
+	/* Hot (field names on every request): bytes that are equal cost one XOR; bytes
+	 * that differ must differ by exactly the case bit and be letters. */
+	for (i = 0; i < a.len; i++) {
+		unsigned char x = (unsigned char)(a.ptr[i] ^ b.ptr[i]);
+		unsigned char c;
+
+		if (x == 0)
+			continue;
+		c = (unsigned char)(a.ptr[i] | 0x20);
+		if (x != 0x20 || c < 'a' || c > 'z')
 			return false;
+	}
 	return true;
 }
 
