@@ -7,8 +7,6 @@
 
 #include "config/config.h"
 
-#define PC_VERSION	"0.1.0"
-
 int	pc_cli_run(int argc, char **argv);
 int	pc_cli_check(int argc, char **argv);
 int	pc_cli_demo(int argc, char **argv);

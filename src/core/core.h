@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define PC_VERSION	"0.1.0"
+
 #define PC_MUST_CHECK	__attribute__((warn_unused_result))
 #define PC_UNUSED	__attribute__((unused))
 #define PC_PRINTF(f, a)	__attribute__((format(printf, f, a)))

@@ -18,9 +18,6 @@
 #include "observe/observe_int.h"
 #include "core/banned.h"
 
-#ifndef PC_VERSION
-#define PC_VERSION	"0.1.0-dev"
-#endif
 
 #define NAME_MAX_BYTES	120	/* longer route / upstream names are truncated in labels */
 #define REQ_SLOTS	1024	/* powers of two */
