@@ -18,7 +18,6 @@
 #include "observe/observe_int.h"
 #include "core/banned.h"
 
-
 #define NAME_MAX_BYTES	120	/* longer route / upstream names are truncated in labels */
 #define REQ_SLOTS	1024	/* powers of two */
 #define UPS_SLOTS	256
