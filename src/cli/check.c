@@ -17,18 +17,13 @@ print_warning(void *arg, const char *msg)
 int
 pc_cli_check(int argc, char **argv)
 {
-	const char		*path = pc_cli_config_arg(argc, argv);
-	struct pc_conf_diag	 diag;
-	struct pc_conf		*conf;
+	struct pc_conf	*conf;
+	const char	*path;
+	int		 rc;
 
-	if (path == NULL) {
-		(void)fprintf(stderr, "usage: portcullis check -c FILE\n");
-		return 2;
-	}
-	if (pc_conf_load(path, &conf, &diag) != 0) {
-		(void)fprintf(stderr, "%s\n", diag.text);
-		return 1;
-	}
+	rc = pc_cli_load(argc, argv, "check", &conf, &path);
+	if (rc != 0)
+		return rc;
 	(void)pc_conf_warnings(conf, print_warning, NULL);
 	pc_conf_unref(conf);
 	(void)printf("configuration OK\n");

@@ -13,6 +13,10 @@ int	pc_cli_demo(int argc, char **argv);
 /* Shared by run and demo: serves <conf> (one reference taken) until SIGTERM/SIGINT.
  * SIGHUP reloads from <path> (NULL: nothing to reload), SIGUSR1 reopens the logs. */
 int	pc_cli_serve(struct pc_conf *conf, const char *path);
+/* Loads the configuration named by "-c FILE"; prints usage (returns 2) or the error
+ * "file:line:col: message" (returns 1); 0 with *<conf> and *<path> set. */
+int	pc_cli_load(int argc, char **argv, const char *verb, struct pc_conf **conf,
+    const char **path);
 /* Finds "-c FILE" / "--config FILE" / "--config=FILE" in argv; NULL if absent. */
 const char *pc_cli_config_arg(int argc, char **argv);
 

@@ -166,19 +166,32 @@ pc_cli_serve(struct pc_conf *conf, const char *path)
 }
 
 int
-pc_cli_run(int argc, char **argv)
+pc_cli_load(int argc, char **argv, const char *verb, struct pc_conf **conf,
+    const char **path)
 {
-	const char		*path = pc_cli_config_arg(argc, argv);
-	struct pc_conf_diag	 diag;
-	struct pc_conf		*conf;
+	struct pc_conf_diag diag;
 
-	if (path == NULL) {
-		(void)fprintf(stderr, "usage: portcullis run -c FILE\n");
+	*path = pc_cli_config_arg(argc, argv);
+	if (*path == NULL) {
+		(void)fprintf(stderr, "usage: portcullis %s -c FILE\n", verb);
 		return 2;
 	}
-	if (pc_conf_load(path, &conf, &diag) != 0) {
+	if (pc_conf_load(*path, conf, &diag) != 0) {
 		(void)fprintf(stderr, "%s\n", diag.text);
 		return 1;
 	}
+	return 0;
+}
+
+int
+pc_cli_run(int argc, char **argv)
+{
+	struct pc_conf	*conf;
+	const char	*path;
+	int		 rc;
+
+	rc = pc_cli_load(argc, argv, "run", &conf, &path);
+	if (rc != 0)
+		return rc;
 	return pc_cli_serve(conf, path);
 }

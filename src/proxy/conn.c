@@ -229,23 +229,12 @@ conn_read(struct conn *c, size_t want)
 static int
 conn_flush(struct conn *c)
 {
-	ssize_t n;
+	bool ready = (c->flags & C_WR_READY) != 0;
 
-	while (c->out_off < c->out.len && (c->flags & C_WR_READY)) {
-		n = send(c->io.fd, c->out.data + c->out_off, c->out.len - c->out_off,
-		    MSG_NOSIGNAL);
-		if (n > 0) {
-			c->out_off += (size_t)n;
-			continue;
-		}
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && errno == EAGAIN) {
-			c->flags &= (uint16_t)~C_WR_READY;
-			break;
-		}
+	if (pc_send_pending(c->io.fd, &c->out, &c->out_off, &ready) != 0)
 		return -1;
-	}
+	if (!ready)
+		c->flags &= (uint16_t)~C_WR_READY;
 	if (c->out_off == c->out.len) {
 		/* Nothing pending: give the buffer back (idle connections hold none). */
 		c->out_off = 0;

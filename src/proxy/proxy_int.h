@@ -179,6 +179,9 @@ PC_MUST_CHECK int pc_out_error(struct pc_buf *out, const struct pc_req *req, int
     enum pc_reason reason, bool close);
 PC_MUST_CHECK int pc_out_chunk(struct pc_buf *out, const char *data, size_t len);
 
+/* sockio.c */
+PC_MUST_CHECK int pc_send_pending(int fd, const struct pc_buf *b, size_t *off, bool *ready);
+
 /* bufcache.c */
 void		 pc_buf_take(struct worker *w, struct pc_buf *b);
 void		 pc_buf_give(struct worker *w, struct pc_buf *b);

@@ -328,24 +328,14 @@ static int
 up_write(struct upconn *up)
 {
 	struct exchange	*ex = up->ex;
-	ssize_t		 n;
+	bool		 ready = (up->flags & U_WR_READY) != 0;
 
-	while (ex->upout_off < ex->upout.len && (up->flags & U_WR_READY)) {
-		n = send(up->io.fd, ex->upout.data + ex->upout_off,
-		    ex->upout.len - ex->upout_off, MSG_NOSIGNAL);
-		if (n > 0) {
-			ex->upout_off += (size_t)n;
-			continue;
-		}
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && errno == EAGAIN) {
-			up->flags &= (uint8_t)~U_WR_READY;
-			break;
-		}
+	if (pc_send_pending(up->io.fd, &ex->upout, &ex->upout_off, &ready) != 0) {
 		up_failed(up, PC_R_UPSTREAM_RESET, false);
 		return -1;
 	}
+	if (!ready)
+		up->flags &= (uint8_t)~U_WR_READY;
 	if (ex->upout_off == ex->upout.len) {
 		if (ex->req_body != BODY_NONE) {
 			ex->upout.len = 0;
