@@ -8,7 +8,7 @@ max_requests_per_connection.
 import time
 
 from pc_checks import assert_rejected, check_error_response, send_raw
-from pc_client import Conn, build_request, chunked, request, scaled
+from pc_client import Closed, Conn, build_request, chunked, request, scaled
 
 LIMITS = {"limits": {"request_line_max_bytes": 256, "header_max_bytes": 2048,
                      "header_max_count": 10, "body_max_bytes": 1000,
@@ -227,3 +227,36 @@ def test_max_requests_per_connection(gateway_factory):
         assert "close" in r.connection_tokens(), r
         assert c.wait_closed(2)
     assert len(gw.upstream.wait_requests(3)) == 3
+
+
+def test_max_connections_sheds_excess(gateway_factory):
+    """limits.max_connections is process-wide: one more connection is closed at accept,
+    before a byte is read, and the gateway keeps serving the ones it holds."""
+    gw = gateway_factory({"limits": {"max_connections": 4}})
+    held = [Conn(gw.port) for _ in range(4)]
+    try:
+        for c in held:      # each one is really accepted and served
+            c.send(build_request("GET", "/held"))
+            assert c.read_response().status == 200
+        extra = Conn(gw.port)
+        try:
+            assert extra.wait_closed(scaled(2)), "connection over the cap was kept"
+        finally:
+            extra.close()
+        held[0].send(build_request("GET", "/still"))
+        assert held[0].read_response().status == 200
+        held.pop().close()  # a slot frees up: a new connection is served again
+        deadline = time.monotonic() + scaled(2)
+        while True:
+            try:
+                r = request(gw.port, "GET", "/again", timeout=2)
+            except (Closed, OSError):
+                r = None    # the close of the freed slot may not be seen yet
+            if r is not None and r.status == 200:
+                break
+            assert time.monotonic() < deadline, "freed slot never reused"
+            time.sleep(0.05)
+    finally:
+        for c in held:
+            c.close()
+    assert "/again" in [r.path for r in gw.upstream.snapshot()]
