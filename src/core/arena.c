@@ -90,7 +90,8 @@ pc_arena_alloc(struct pc_arena *a, size_t n)
 	struct chunk	*c = a->head;
 	size_t		 cap, off;
 
-	if (n > a->max)
+	/* Bounds first, so neither the rounding nor the chunk header can wrap. */
+	if (n > a->max || n > SIZE_MAX / 2)
 		return NULL;
 	n = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
 	if (c != NULL && c->cap - c->used >= n) {
@@ -99,8 +100,8 @@ pc_arena_alloc(struct pc_arena *a, size_t n)
 		return c->data + off;
 	}
 	cap = n > ARENA_CHUNK ? n : ARENA_CHUNK;
-	if (a->total + cap > a->max) {
-		if (a->total + n > a->max)
+	if (cap > a->max - a->total) {
+		if (n > a->max - a->total)
 			return NULL;
 		cap = n;
 	}

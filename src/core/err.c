@@ -21,7 +21,7 @@ const char *
 pc_strerror(int err)
 {
 	if (err < 0)
-		err = -err;
+		err = err < -PC_E_COUNT ? PC_E_COUNT : -err;	/* never negate INT_MIN */
 	if (err >= PC_E_COUNT)
 		return "unknown error";
 	return errmsg[err];

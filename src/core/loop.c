@@ -41,7 +41,9 @@ wake_cb(struct pc_loop *loop, struct pc_io *io, unsigned events)
 {
 	uint64_t	v;
 
-	(void)events;
+	/* Registered for writes too (every io is): only a readable counter is a notify. */
+	if (!(events & PC_IO_READ))
+		return;
 	/* Drain the counter: the notification is level information ("something changed"). */
 	while (read(io->fd, &v, sizeof(v)) == (ssize_t)sizeof(v))
 		;
@@ -56,6 +58,7 @@ pc_loop_new(void)
 
 	if (loop == NULL)
 		return NULL;
+	loop->wake.fd = -1;
 	loop->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (loop->epfd == -1)
 		goto fail;
@@ -68,9 +71,9 @@ pc_loop_new(void)
 	loop->now_ms = pc_now_ms();
 	return loop;
 fail:
-	if (loop->wake.fd > 0)
+	if (loop->wake.fd != -1)
 		close(loop->wake.fd);
-	if (loop->epfd > 0)
+	if (loop->epfd != -1)
 		close(loop->epfd);
 	free(loop);
 	return NULL;
@@ -252,6 +255,7 @@ pc_loop_run(struct pc_loop *loop)
 	unsigned		 events;
 	uint32_t		 e;
 
+	loop->stop = false;	/* a loop can be run again after pc_loop_stop() */
 	while (!loop->stop) {
 		timeout = -1;
 		if (loop->nheap > 0) {

@@ -47,7 +47,9 @@ pc_str_caseeq(struct pc_str a, struct pc_str b)
 bool
 pc_str_has_prefix(struct pc_str s, struct pc_str prefix)
 {
-	return s.len >= prefix.len && memcmp(s.ptr, prefix.ptr, prefix.len) == 0;
+	/* An empty view may have a NULL pointer: memcmp(NULL, ..., 0) is still UB. */
+	return prefix.len == 0 || (s.len >= prefix.len &&
+	    memcmp(s.ptr, prefix.ptr, prefix.len) == 0);
 }
 
 struct pc_str
@@ -57,7 +59,8 @@ pc_str_split(struct pc_str s, char sep, struct pc_str *head)
 
 	if (p == NULL) {
 		*head = s;
-		return pc_str_make(s.ptr + s.len, 0);
+		/* NULL + 0 is UB in C: an empty view stays as it came. */
+		return s.len ? pc_str_make(s.ptr + s.len, 0) : s;
 	}
 	*head = pc_str_make(s.ptr, (size_t)(p - s.ptr));
 	return pc_str_make(p + 1, s.len - (size_t)(p - s.ptr) - 1);
@@ -249,6 +252,9 @@ pc_buf_add_json_str(struct pc_buf *b, struct pc_str s)
 	const unsigned char	*u = (const unsigned char *)s.ptr;
 	size_t			 i = 0, run = 0, n;
 	int			 rc;
+
+	if (s.len == 0)
+		return 0;
 
 	while (i < s.len) {
 		unsigned char	c = u[i];

@@ -353,7 +353,7 @@ test_used(void **state)
  * wraps ("n = (n + 15) & ~15" makes SIZE_MAX - 7 into 0, so a non-NULL pointer to zero
  * bytes comes back), and "a->total + cap" / "sizeof(*c) + cap" wrap, so malloc gets a
  * tiny size and the chunk header is written past it. Caps in the tree are small today, so
- * this is latent. Runs only with PC_TEST_KNOWN_BUGS=1 until arena.c is fixed, then always.
+ * this is latent. (Fixed; kept as a regression test.)
  */
 static void
 test_huge_cap(void **state)
@@ -361,8 +361,6 @@ test_huge_cap(void **state)
 	struct pc_arena *a;
 
 	(void)state;
-	if (getenv("PC_TEST_KNOWN_BUGS") == NULL)
-		skip();
 	a = pc_arena_new(SIZE_MAX);
 	assert_null(pc_arena_alloc(a, SIZE_MAX - 7));
 	assert_non_null(pc_arena_alloc(a, 16));

@@ -624,7 +624,7 @@ test_on_iteration(void **state)
 /*
  * Known bug (loop.c pc_loop_run): loop->stop is set by pc_loop_stop and never cleared, so
  * a second pc_loop_run on the same loop returns 0 at once without waiting for anything
- * (libuv clears its stop flag when uv_run returns). Gated by PC_TEST_KNOWN_BUGS=1.
+ * (libuv clears its stop flag when uv_run returns). (Fixed; kept as a regression test.)
  */
 static void
 test_run_again(void **state)
@@ -633,8 +633,6 @@ test_run_again(void **state)
 	struct pc_timer	 a = { 0, 0, stop_cb }, b = { 0, 0, stop_cb }, guard;
 
 	(void)state;
-	if (getenv("PC_TEST_KNOWN_BUGS") == NULL)
-		skip();
 	loop = pc_loop_new();
 	pc_timer_arm(loop, &a, 1);
 	run_guarded(loop, &guard, 1000);
@@ -740,7 +738,7 @@ test_notify_collapse(void **state)
  * Known bug (loop.c wake_cb / pc_loop_new): the eventfd is registered with EPOLLOUT too,
  * and wake_cb calls the notify callback for any event. An eventfd is writable, so the
  * first iteration (and the writable edge after each drain) calls on_notify although no one
- * called pc_loop_notify. Runs only with PC_TEST_KNOWN_BUGS=1 until loop.c is fixed.
+ * called pc_loop_notify. (Fixed; kept as a regression test.)
  */
 static void
 count_notify(struct pc_loop *loop, void *arg)
@@ -757,8 +755,6 @@ test_notify_not_spurious(void **state)
 	int		 calls = 0;
 
 	(void)state;
-	if (getenv("PC_TEST_KNOWN_BUGS") == NULL)
-		skip();
 	loop = pc_loop_new();
 	pc_loop_on_notify(loop, count_notify, &calls);
 	pc_timer_arm(loop, &t, 3);
