@@ -1,109 +1,23 @@
 /*
- * fuzz/h1_request.c - libFuzzer target for pc_h1_parse_request().
- * Asserts properties, not just "no crash", under two sets of limits (roomy and tiny):
- * - an accepted head satisfies pc_msg_invariants_ok() and its length is the return value;
- * - a rejection carries a reason of the right kind (-PC_EPROTO: HTTP_*, -PC_ETOOBIG: LIMIT_*);
- * - streaming: a prefix is "need more" or rejected exactly like the whole input, and an
- *   accepted head parses the same with nothing after it;
- * - parse -> serialize -> parse is stable (same line, fields, flags, Host, length).
+ * fuzz/h1_request.c - libFuzzer target for pc_h1_parse_request(); the properties it
+ * asserts are in h1_common.h.
  */
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include "core/core.h"
 #include "http/http.h"
-#include "core/banned.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#define H1_PARSE	pc_h1_parse_request
+#include "h1_common.h"
 
-static const struct pc_h1_limits lims[] = {
-	{ 8190, 16384, 100 },
-	{ 24, 48, 3 },
-};
-static const struct pc_h1_limits roomy = { 1 << 20, 1 << 20, PC_HTTP_HDR_MAX };
-
-static struct pc_msg msg, again, part;
-
-static void
-check_reason(int rc, enum pc_reason r)
+static int
+start_line(struct pc_buf *b, const struct pc_msg *m)
 {
-	if (rc == -PC_EAGAIN)
-		PC_ASSERT(r == PC_R_NONE);
-	else if (rc == -PC_ETOOBIG)
-		PC_ASSERT(r == PC_R_LIMIT_URI || r == PC_R_LIMIT_HEADERS);
-	else if (rc == -PC_EPROTO)
-		PC_ASSERT(r >= PC_R_HTTP_BAD_REQUEST_LINE && r <= PC_R_HTTP_EXPECT_BAD);
-	else
-		PC_ASSERT(rc > 0);
+	return pc_buf_printf(b, "%.*s %.*s HTTP/1.%d\r\n", PC_STR_FMT(m->method),
+	    PC_STR_FMT(m->target), m->version_minor);
 }
 
-static void
-check_prefix(const char *buf, size_t n, const struct pc_h1_limits *lim, int rc,
-    enum pc_reason r)
+static bool
+same_start(const struct pc_msg *a, const struct pc_msg *b)
 {
-	enum pc_reason	pr;
-	int		prc;
-
-	prc = pc_h1_parse_request(buf, n, lim, &part, &pr);
-	PC_ASSERT(prc == -PC_EAGAIN || (prc == rc && pr == r));
-}
-
-static void
-reserialize(void)
-{
-	struct pc_buf	b;
-	enum pc_reason	r;
-	uint16_t	i;
-	int		rc;
-
-	pc_buf_init(&b, 1 << 22);
-	rc = pc_buf_printf(&b, "%.*s %.*s HTTP/1.%d\r\n", PC_STR_FMT(msg.method),
-	    PC_STR_FMT(msg.target), msg.version_minor);
-	for (i = 0; rc == 0 && i < msg.nhdrs; i++)
-		rc = pc_buf_printf(&b, "%.*s: %.*s\r\n", PC_STR_FMT(msg.hdrs[i].name),
-		    PC_STR_FMT(msg.hdrs[i].value));
-	if (rc == 0)
-		rc = pc_buf_add_str(&b, PC_STR("\r\n"));
-	PC_ASSERT(rc == 0);
-	rc = pc_h1_parse_request((const char *)b.data, b.len, &roomy, &again, &r);
-	PC_ASSERT(rc > 0 && (size_t)rc == b.len);
-	PC_ASSERT(pc_msg_invariants_ok(&again, (const char *)b.data, b.len));
-	PC_ASSERT(pc_str_eq(again.method, msg.method) && again.meth == msg.meth);
-	PC_ASSERT(pc_str_eq(again.target, msg.target));
-	PC_ASSERT(again.version_minor == msg.version_minor && again.flags == msg.flags);
-	PC_ASSERT(again.content_length == msg.content_length);
-	PC_ASSERT(pc_str_eq(again.host, msg.host) && again.nhdrs == msg.nhdrs);
-	for (i = 0; i < msg.nhdrs; i++) {
-		PC_ASSERT(pc_str_eq(again.hdrs[i].name, msg.hdrs[i].name));
-		PC_ASSERT(pc_str_eq(again.hdrs[i].value, msg.hdrs[i].value));
-	}
-	pc_buf_fini(&b);
-}
-
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-	const char	*buf = (const char *)data;
-	enum pc_reason	 r;
-	size_t		 i;
-	int		 rc;
-
-	for (i = 0; i < PC_NELEM(lims); i++) {
-		r = PC_R_COUNT;
-		rc = pc_h1_parse_request(buf, size, &lims[i], &msg, &r);
-		check_reason(rc, r);
-		if (rc > 0) {
-			PC_ASSERT((size_t)rc == msg.head_len && (size_t)rc <= size);
-			PC_ASSERT(pc_msg_invariants_ok(&msg, buf, size));
-			check_prefix(buf, (size_t)rc - 1, &lims[i], rc, r);
-			/* Nothing after the head changes it (pipelining). */
-			PC_ASSERT(pc_h1_parse_request(buf, (size_t)rc, &lims[i], &part, &r) == rc);
-			reserialize();
-		} else if (size > 0) {
-			check_prefix(buf, size - 1, &lims[i], rc, r);
-			check_prefix(buf, size / 2, &lims[i], rc, r);
-		}
-	}
-	return 0;
+	return pc_str_eq(a->method, b->method) && a->meth == b->meth &&
+	    pc_str_eq(a->target, b->target);
 }
