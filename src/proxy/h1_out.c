@@ -247,7 +247,8 @@ pc_out_request_head(struct exchange *ex, const struct pc_msg *msg, const struct 
 		if (ts.len)
 			rc |= add_field(b, PC_STR("tracestate"), ts);
 	}
-	if (ex->req_body == BODY_LENGTH) {
+	if (ex->req_body == BODY_LENGTH || (msg->flags & PC_MSG_HAS_CL)) {
+		/* "Content-Length: 0" is kept: a POST without a length may get 411. */
 		rc |= pc_buf_add_str(b, PC_STR("Content-Length: "));
 		rc |= pc_buf_add_u64(b, msg->content_length);
 		rc |= pc_buf_add_str(b, PC_STR("\r\n"));

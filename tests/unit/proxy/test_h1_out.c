@@ -122,6 +122,24 @@ test_trusted_proxy_appends(void **state)
 }
 
 static void
+test_zero_length_kept(void **state)
+{
+	char *s;
+
+	(void)state;
+	prepare("POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n", false);
+	assert_int_equal(pc_out_request_head(&ex, &msg, &client), 0);
+	s = out_str(&ex.upout);
+	assert_non_null(strstr(s, "Content-Length: 0\r\n\r\n"));
+	pc_buf_fini(&ex.upout);
+	prepare("GET /x HTTP/1.1\r\nHost: h\r\n\r\n", false);
+	assert_int_equal(pc_out_request_head(&ex, &msg, &client), 0);
+	s = out_str(&ex.upout);
+	assert_null(strstr(s, "Content-Length"));	/* none invented */
+	pc_buf_fini(&ex.upout);
+}
+
+static void
 test_traceparent(void **state)
 {
 	static const struct {
@@ -232,6 +250,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_request_rebuilt),
 		cmocka_unit_test(test_trusted_proxy_appends),
+		cmocka_unit_test(test_zero_length_kept),
 		cmocka_unit_test(test_traceparent),
 		cmocka_unit_test(test_response_filtered),
 		cmocka_unit_test(test_error_body),
