@@ -1,6 +1,7 @@
 # portcullis - GNU make. `make` builds ./portcullis; see README.md for every target.
 #   make DEBUG=1   -O0 build          make SAN=1   ASan+UBSan build (build/san/)
 #   make CC=clang  clang build        make test    everything CI runs
+#   make TSAN=1 tsan-integration      the integration suite under ThreadSanitizer (not in test)
 
 CC	?= cc
 PKGS	 = yaml-0.1
@@ -19,6 +20,11 @@ ifeq ($(SAN),1)
   OPT	  = -O1 -g $(SANFLAGS) -ftrivial-auto-var-init=pattern
   HARDEN  = -fstack-protector-strong -fPIE
   LDSAN	  = $(SANFLAGS)
+else ifeq ($(TSAN),1)
+  VARIANT = tsan
+  OPT	  = -O1 -g -fsanitize=thread -fno-omit-frame-pointer
+  HARDEN  = -fPIE
+  LDSAN	  = -fsanitize=thread
 else ifeq ($(DEBUG),1)
   VARIANT = debug
   OPT	  = -O0 -g
@@ -54,7 +60,8 @@ UNIT_BIN = $(UNIT_SRC:%.c=$(B)/%)
 FUZZ_SRC = $(sort $(wildcard fuzz/*.c))
 FUZZ_TGT = $(notdir $(FUZZ_SRC:.c=))
 
-.PHONY: all deps demo test unit integration san-integration fuzz fuzz-smoke bench check \
+.PHONY: all deps demo test unit integration san-integration tsan-integration fuzz fuzz-smoke \
+	bench check fuzz-build \
 	clean lint
 all: portcullis
 
@@ -96,6 +103,12 @@ integration: portcullis
 san-integration:
 	$(MAKE) SAN=1 $(MAKEFLAGS_SAN) build/san/portcullis
 	PORTCULLIS_BIN=$(CURDIR)/build/san/portcullis PC_TEST_SAN=1 $(PYTHON) -m pytest -q \
+	    -p no:cacheprovider tests/integration
+
+tsan-integration:
+	$(MAKE) TSAN=1 build/tsan/portcullis
+	PORTCULLIS_BIN=$(CURDIR)/build/tsan/portcullis PC_TEST_SAN=1 \
+	    TSAN_OPTIONS="halt_on_error=1 exitcode=66" $(PYTHON) -m pytest -q \
 	    -p no:cacheprovider tests/integration
 
 test: deps

@@ -233,6 +233,15 @@ def test_max_connections_sheds_excess(gateway_factory):
     """limits.max_connections is process-wide: one more connection is closed at accept,
     before a byte is read, and the gateway keeps serving the ones it holds."""
     gw = gateway_factory({"limits": {"max_connections": 4}})
+
+    def open_conns():
+        return sum(v for n, _, v in gw.metrics() if n == "portcullis_connections_open")
+
+    # The fixture's readiness probes are connections too: start from zero.
+    deadline = time.monotonic() + scaled(3)
+    while open_conns() != 0:
+        assert time.monotonic() < deadline, "readiness probes never closed"
+        time.sleep(0.05)
     held = [Conn(gw.port) for _ in range(4)]
     try:
         for c in held:      # each one is really accepted and served
@@ -240,13 +249,13 @@ def test_max_connections_sheds_excess(gateway_factory):
             assert c.read_response().status == 200
         extra = Conn(gw.port)
         try:
-            assert extra.wait_closed(scaled(2)), "connection over the cap was kept"
+            assert extra.wait_closed(scaled(3)), "connection over the cap was kept"
         finally:
             extra.close()
         held[0].send(build_request("GET", "/still"))
         assert held[0].read_response().status == 200
         held.pop().close()  # a slot frees up: a new connection is served again
-        deadline = time.monotonic() + scaled(2)
+        deadline = time.monotonic() + scaled(3)
         while True:
             try:
                 r = request(gw.port, "GET", "/again", timeout=2)
