@@ -219,13 +219,21 @@ void		 pc_loop_on_notify(struct pc_loop *loop, void (*cb)(struct pc_loop *, void
 /* Calls <cb>(<arg>) after each batch of events and timers (log flushing, deferred frees). */
 void		 pc_loop_on_iteration(struct pc_loop *loop, void (*cb)(struct pc_loop *, void *),
 		    void *arg);
+/* A deferred call; embedded in the object it frees, so deferring never allocates. */
+struct pc_defer {
+	struct pc_defer	*next;
+	void		(*fn)(void *);
+	void		*arg;
+};
 /*
  * Runs <fn>(<arg>) after the current batch of events: an owner closing an object from inside
  * a callback frees it this way, so a later event of the same batch never sees freed memory.
  * The owner sets io->fd = -1 when it closes the fd; events for such an io are skipped.
- * Returns -PC_ENOMEM if the deferral list cannot grow (the caller then frees at once).
+ * <d> (usually embedded in the object) must not be deferred again before it has run.
+ * Deferred calls run in order; pc_loop_free() runs those still pending.
  */
-PC_MUST_CHECK int pc_loop_defer(struct pc_loop *loop, void (*fn)(void *), void *arg);
+void		 pc_loop_defer(struct pc_loop *loop, struct pc_defer *d, void (*fn)(void *),
+		    void *arg);
 uint64_t	 pc_loop_now_ms(const struct pc_loop *loop);	/* cached once per iteration */
 void		*pc_loop_data(const struct pc_loop *loop);	/* owner's pointer */
 void		 pc_loop_set_data(struct pc_loop *loop, void *data);

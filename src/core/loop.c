@@ -15,11 +15,6 @@
 
 #define LOOP_EVENTS	256
 
-struct deferred {
-	void		(*fn)(void *);
-	void		*arg;
-};
-
 struct pc_loop {
 	int		 epfd;
 	struct pc_io	 wake;		/* eventfd */
@@ -27,8 +22,8 @@ struct pc_loop {
 	uint64_t	 now_ms;
 	struct pc_timer	**heap;		/* 1-based; heap[0] unused */
 	uint32_t	 nheap, capheap;
-	struct deferred	*defer;
-	size_t		 ndefer, capdefer;
+	struct pc_defer	*defer_head;	/* FIFO of deferred calls */
+	struct pc_defer	**defer_tail;
 	void		(*notify_cb)(struct pc_loop *, void *);
 	void		*notify_arg;
 	void		(*iter_cb)(struct pc_loop *, void *);
@@ -69,6 +64,7 @@ pc_loop_new(void)
 	if (pc_loop_add(loop, &loop->wake) != 0)
 		goto fail;
 	loop->now_ms = pc_now_ms();
+	loop->defer_tail = &loop->defer_head;
 	return loop;
 fail:
 	if (loop->wake.fd != -1)
@@ -79,19 +75,17 @@ fail:
 	return NULL;
 }
 
+static void	run_deferred(struct pc_loop *loop);
+
 void
 pc_loop_free(struct pc_loop *loop)
 {
-	size_t i;
-
 	if (loop == NULL)
 		return;
-	for (i = 0; i < loop->ndefer; i++)
-		loop->defer[i].fn(loop->defer[i].arg);
+	run_deferred(loop);
 	close(loop->wake.fd);
 	close(loop->epfd);
 	free(loop->heap);
-	free(loop->defer);
 	free(loop);
 }
 
@@ -217,33 +211,29 @@ run_timers(struct pc_loop *loop)
 	}
 }
 
-int
-pc_loop_defer(struct pc_loop *loop, void (*fn)(void *), void *arg)
+void
+pc_loop_defer(struct pc_loop *loop, struct pc_defer *d, void (*fn)(void *), void *arg)
 {
-	if (loop->ndefer == loop->capdefer) {
-		size_t		 cap = loop->capdefer ? loop->capdefer * 2 : 64;
-		struct deferred	*d = realloc(loop->defer, cap * sizeof(*d));
-
-		if (d == NULL)
-			return -PC_ENOMEM;
-		loop->defer = d;
-		loop->capdefer = cap;
-	}
-	loop->defer[loop->ndefer].fn = fn;
-	loop->defer[loop->ndefer].arg = arg;
-	loop->ndefer++;
-	return 0;
+	d->fn = fn;
+	d->arg = arg;
+	d->next = NULL;
+	*loop->defer_tail = d;
+	loop->defer_tail = &d->next;
 }
 
 static void
 run_deferred(struct pc_loop *loop)
 {
-	size_t i;
+	struct pc_defer *d;
 
-	/* A deferred function may defer more: loop on the live count. */
-	for (i = 0; i < loop->ndefer; i++)
-		loop->defer[i].fn(loop->defer[i].arg);
-	loop->ndefer = 0;
+	/* Unlink before calling: the call may free the node, or defer it (or others) again,
+	 * which then run in this same pass. */
+	while ((d = loop->defer_head) != NULL) {
+		loop->defer_head = d->next;
+		if (loop->defer_head == NULL)
+			loop->defer_tail = &loop->defer_head;
+		d->fn(d->arg);
+	}
 }
 
 int

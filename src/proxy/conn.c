@@ -69,8 +69,7 @@ pc_conn_close(struct conn *c)
 	pc_worker_conn_closed(w);
 	pc_metrics_conn(-1);
 	/* Freed after this batch of events: a later event may still name this connection. */
-	if (pc_loop_defer(w->loop, conn_free_cb, c) != 0)
-		PC_ASSERT(!"deferral list cannot grow");
+	pc_loop_defer(w->loop, &c->free_later, conn_free_cb, c);
 	if (w->draining && w->nconns == 0)
 		pc_loop_stop(w->loop);
 }
@@ -313,8 +312,7 @@ exchange_end(struct exchange *ex)
 	ex->ended = true;
 	/* Freed after this batch, like connections: callers up the stack may still hold it.
 	 * (The connection is freed after it: deferrals run in order.) */
-	if (pc_loop_defer(c->w->loop, exchange_free_cb, ex) != 0)
-		PC_ASSERT(!"deferral list cannot grow");
+	pc_loop_defer(c->w->loop, &ex->free_later, exchange_free_cb, ex);
 }
 
 /*

@@ -80,6 +80,7 @@ struct listener {
 struct conn {
 	struct pc_io	 io;
 	struct pc_timer	 timer;
+	struct pc_defer	 free_later;
 	struct worker	*w;
 	struct conn	*prev, *next;
 	struct pc_buf	 in;
@@ -103,6 +104,7 @@ struct conn {
 struct upconn {
 	struct pc_io	 io;
 	struct pc_timer	 timer;
+	struct pc_defer	 free_later;
 	struct worker	*w;
 	struct target	*tgt;
 	struct upconn	*next;		/* pool list */
@@ -153,6 +155,7 @@ struct exchange {
 	uint64_t	 up_start_us, up_end_us;
 	uint64_t	 deadline_ms;	/* total timeout */
 	bool		 ended;		/* logged and detached; freed after this batch */
+	struct pc_defer	 free_later;
 };
 
 /* conn.c */

@@ -74,8 +74,7 @@ up_close(struct upconn *up)
 	close(up->io.fd);
 	up->io.fd = -1;
 	up->ex = NULL;
-	if (pc_loop_defer(w->loop, up_free_cb, up) != 0)
-		PC_ASSERT(!"deferral list cannot grow");
+	pc_loop_defer(w->loop, &up->free_later, up_free_cb, up);
 }
 
 static void
