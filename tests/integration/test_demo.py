@@ -1,0 +1,81 @@
+"""
+`portcullis demo`: the embedded rides API behind the gateway on its fixed ports, as
+`make demo` runs it. Checks that what the printed tour promises is what happens, and that
+Ctrl-C (SIGINT) stops it cleanly. Skipped if one of the demo's ports is taken.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import time
+
+import pytest
+
+from pc_checks import send_raw
+from pc_client import request, scaled, wait_port
+
+BIN = os.environ.get("PORTCULLIS_BIN", "./portcullis")
+PORTS = (8080, 9901, 18080)
+
+
+def port_free(port):
+    s = socket.socket()
+    try:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+@pytest.fixture
+def demo(tmp_path):
+    if not all(port_free(p) for p in PORTS):
+        pytest.skip("a demo port (8080, 9901, 18080) is in use")
+    out = open(tmp_path / "demo.out", "wb")
+    proc = subprocess.Popen([BIN, "demo"], stdout=out, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL)
+    try:
+        assert wait_port(8080, scaled(10), alive=lambda: proc.poll() is None)
+        yield proc, tmp_path / "demo.out"
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(scaled(10))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        out.close()
+
+
+def test_demo_tour(demo):
+    proc, out_path = demo
+    r = request(8080, "GET", "/v1/riders/r-1001", host="127.0.0.1:8080")
+    assert r.status == 200 and r.json()["id"] == "r-1001", r
+    # The API sends Server and X-Powered-By; the gateway drops them.
+    direct = request(18080, "GET", "/health", host="127.0.0.1:18080")
+    assert direct.has_header("server") and direct.has_header("x-powered-by")
+    r = request(8080, "GET", "/health", host="127.0.0.1:8080")
+    assert r.status == 200
+    assert not r.has_header("server") and not r.has_header("x-powered-by"), r
+    assert request(8080, "GET", "/v1/payments", host="127.0.0.1:8080").status == 404
+    r, closed = send_raw(8080, b"GET /v1/../../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert r.status == 400 and r.json()["reason"] == "path_traversal" and closed
+    r, closed = send_raw(8080, b"POST /v1/trips HTTP/1.1\r\nHost: x\r\n"
+                         b"Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\nx")
+    assert r.status == 400 and r.json()["reason"] == "http_cl_and_te" and closed
+    r = request(8080, "POST", "/v1/trips", host="127.0.0.1:8080",
+                headers=[("Content-Type", "application/json")],
+                body=b'{"rider_id":"r-1001","pickup":"A","dropoff":"B"}')
+    assert r.status == 201, r
+    m = request(9901, "GET", "/metrics", host="127.0.0.1:9901")
+    assert m.status == 200 and b"portcullis_requests_total" in m.body
+    # The tour names the addresses it prints.
+    text = open(out_path, "rb").read()
+    assert b"http://127.0.0.1:8080" in text and b"curl" in text
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(scaled(10)) == 0
