@@ -143,9 +143,13 @@ fuzz: fuzz-build
 bench: deps all
 	@sh bench/run.sh
 
-# Hardening of the shipped binary: PIE, full RELRO (BIND_NOW), non-executable stack.
+# Hardening of the shipped binary (PIE, full RELRO, non-executable stack), then lint.
 check: portcullis
 	@sh scripts/check-hardening.sh $(B)/portcullis
+	@sh scripts/lint.sh
+
+lint:
+	@sh scripts/lint.sh
 
 clean:
 	rm -rf build portcullis
