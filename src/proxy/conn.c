@@ -544,13 +544,19 @@ conn_start_exchange(struct conn *c, size_t head_len)
 		exchange_deny(ex, ex->req.deny_reason, ex->req_body != BODY_NONE);
 		return;
 	}
-	PC_ASSERT(v == PC_NEXT);	/* no phase waits yet */
+	if (v != PC_NEXT) {
+		/* No phase waits yet and resuming is not built (docs/internals/pipeline.md):
+		 * fail closed rather than forward a request a phase has not finished with. */
+		pc_buf_consume(&c->in, head_len);
+		exchange_deny(ex, PC_R_INTERNAL, true);
+		return;
+	}
 
 	/* Forward: serialize a fresh head now, while <msg> still points into c->in. */
 	if (pc_up_start(ex) != 0 || pc_out_request_head(ex, msg, c) != 0) {
 		pc_buf_consume(&c->in, head_len);
 		exchange_deny(ex, ex->req.deny_reason ? ex->req.deny_reason : PC_R_OVERLOAD,
-		    true);
+		    ex->req_body != BODY_NONE);
 		return;
 	}
 	ex->req.msg = NULL;	/* from here on the head bytes are gone */
