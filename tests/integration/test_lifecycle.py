@@ -13,8 +13,10 @@ import subprocess
 import threading
 import time
 
+import pytest
 
-from pc_client import Closed, Conn, build_request, poll, read_jsonl, request, scaled
+from pc_client import (Closed, Conn, build_request, free_port, poll, read_jsonl, request,
+                       scaled)
 from pc_gateway import BIN, base_config, run_check, to_yaml
 
 
@@ -348,3 +350,19 @@ def test_sigusr1_reopens_logs(gateway):
     request(gateway.port, "GET", "/b%2F", [("X-Request-Id", "deny-after")])
     ev = gateway.wait_event(lambda e: e.get("request_id") == "deny-after")
     assert ev["event"] == "deny"
+
+
+def test_reload_of_startup_only_settings_refused(gateway_factory):
+    """listen, workers, admin.listen and max_connections exist once: a reload that changes
+    one is refused with the reason, and nothing of it is half-applied."""
+    gw = gateway_factory({"routes": routes_with()})
+    other = free_port()
+    changed = dict(gw.config)
+    changed["listen"] = ["127.0.0.1:%d" % other]
+    changed["routes"] = routes_with("new")
+    gw.reload(changed)
+    assert poll(lambda: "listen changed needs a restart" in gw.stderr(), 3.0), gw.stderr()
+    assert request(gw.port, "GET", "/old/x").status == 200
+    assert request(gw.port, "GET", "/new/x").status == 404     # routes not applied either
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", other), timeout=0.5).close()
