@@ -204,9 +204,15 @@ conn_read(struct conn *c, size_t want)
 			return 0;	/* full: the caller decides (limit or backpressure) */
 	}
 	for (;;) {
-		n = read(c->io.fd, c->in.data + c->in.len, c->in.cap - c->in.len);
+		want = c->in.cap - c->in.len;
+		n = read(c->io.fd, c->in.data + c->in.len, want);
 		if (n > 0) {
 			c->in.len += (size_t)n;
+			/* A short read drained the socket: with edge-triggered epoll the next
+			 * byte brings a new event, so the read that would only say EAGAIN is
+			 * skipped (one syscall per request). Not after a FIN: read to EOF. */
+			if ((size_t)n < want && !(c->flags & C_HUP))
+				c->flags &= (uint16_t)~C_RD_READY;
 			return n;
 		}
 		if (n == 0) {
@@ -768,6 +774,8 @@ conn_io_cb(struct pc_loop *loop, struct pc_io *io, unsigned events)
 	(void)loop;
 	if (events & PC_IO_READ)
 		c->flags |= C_RD_READY;
+	if (events & PC_IO_HUP)
+		c->flags |= C_HUP;
 	if (events & PC_IO_WRITE) {
 		c->flags |= C_WR_READY;
 		if (c->ex != NULL && out_pending(c) > 0)

@@ -76,6 +76,7 @@ struct listener {
 #define C_RUNNING	0x40u	/* conn_run is on the stack */
 #define C_AGAIN		0x80u	/* something changed while it ran: go round again */
 #define C_LINGER	0x100u	/* answered and half-closed: discarding input, then close */
+#define C_HUP		0x200u	/* the peer's FIN or an error was seen: read to the end */
 
 struct conn {
 	struct pc_io	 io;
@@ -100,6 +101,7 @@ struct conn {
 #define U_WR_READY	0x04u
 #define U_REUSED	0x08u
 #define U_CLOSED	0x10u
+#define U_HUP		0x80u	/* 0x20, 0x40: upstream.c's re-entrancy flags */
 
 struct upconn {
 	struct pc_io	 io;

@@ -21,6 +21,10 @@ pc_send_pending(int fd, const struct pc_buf *b, size_t *off, bool *ready)
 		/* MSG_NOSIGNAL: a peer that went away is an error code here, not a SIGPIPE. */
 		n = send(fd, b->data + *off, b->len - *off, MSG_NOSIGNAL);
 		if (n > 0) {
+			/* A short write filled the socket buffer: the next write edge says when
+			 * there is room again, so no send is spent just to learn EAGAIN. */
+			if ((size_t)n < b->len - *off)
+				*ready = false;
 			*off += (size_t)n;
 			continue;
 		}

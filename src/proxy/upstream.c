@@ -498,6 +498,7 @@ up_read(struct upconn *up)
 	struct exchange	*ex = up->ex;
 	enum pc_reason	 r;
 	ssize_t		 n;
+	size_t		 want;
 	bool		 progress = false;
 
 	while ((up->flags & U_RD_READY) && !ex->resp_done && ex->c->out.len < PC_OUT_HIGH) {
@@ -506,7 +507,10 @@ up_read(struct upconn *up)
 			up_failed(up, PC_R_UPSTREAM_BAD_RESPONSE, false);
 			return false;
 		}
-		n = read(up->io.fd, up->in.data + up->in.len, up->in.cap - up->in.len);
+		want = up->in.cap - up->in.len;
+		n = read(up->io.fd, up->in.data + up->in.len, want);
+		if (n > 0 && (size_t)n < want && !(up->flags & U_HUP))
+			up->flags &= (uint8_t)~U_RD_READY;	/* drained (see conn_read) */
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && errno == EAGAIN) {
@@ -614,6 +618,8 @@ up_io_cb(struct pc_loop *loop, struct pc_io *io, unsigned events)
 	(void)loop;
 	if (events & PC_IO_READ)
 		up->flags |= U_RD_READY;
+	if (events & PC_IO_HUP)
+		up->flags |= U_HUP;
 	if (events & PC_IO_WRITE)
 		up->flags |= U_WR_READY;
 	if (up->ex == NULL) {
