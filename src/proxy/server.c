@@ -212,6 +212,35 @@ worker_main(void *arg)
 	return NULL;
 }
 
+/*
+ * SO_REUSEPORT lets any process of the same user bind the same port and silently take a
+ * share of the connections: a second gateway started by mistake would split traffic with
+ * the first. A plain bind first (no SO_REUSEPORT) fails if anything holds the address.
+ */
+static int
+address_free(const struct pc_addr *a, char *err, size_t errlen)
+{
+	int fd, one = 1, rc = 0;
+
+	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		goto fail;
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (a->ss.ss_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) == -1)
+		goto fail;
+	close(fd);
+	return 0;
+fail:
+	(void)snprintf(err, errlen, "listen %s: %s%s", a->text, strerror(errno),
+	    errno == EADDRINUSE ? " (another process, or another portcullis, holds it)" : "");
+	rc = -1;
+	if (fd != -1)
+		close(fd);
+	return rc;
+}
+
 static int
 listen_socket(const struct pc_addr *a, char *err, size_t errlen)
 {
@@ -268,6 +297,9 @@ pc_server_start(const struct pc_conf *conf, char *err, size_t errlen)
 	srv->workers = calloc(srv->nworkers, sizeof(*srv->workers));
 	if (srv->workers == NULL)
 		goto nomem;
+	for (j = 0; j < conf->nlisteners; j++)
+		if (address_free(&conf->listeners[j].addr, err, errlen) != 0)
+			goto fail;
 	for (i = 0; i < srv->nworkers; i++) {
 		w = &srv->workers[i];
 		w->srv = srv;

@@ -366,3 +366,13 @@ def test_reload_of_startup_only_settings_refused(gateway_factory):
     assert request(gw.port, "GET", "/new/x").status == 404     # routes not applied either
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", other), timeout=0.5).close()
+
+
+def test_second_instance_on_same_port_refused(gateway):
+    """SO_REUSEPORT would let a second gateway silently take half the connections; it
+    must refuse to start instead, and the first one keeps serving."""
+    p = subprocess.run([BIN, "run", "-c", gateway.cfg_path], stdin=subprocess.DEVNULL,
+                       capture_output=True, timeout=scaled(10))
+    assert p.returncode == 1, p
+    assert b"Address already in use" in p.stderr, p.stderr
+    assert request(gateway.port, "GET", "/still-mine").status == 200
