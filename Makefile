@@ -58,10 +58,11 @@ LIB_OBJ	 = $(LIB_SRC:%.c=$(B)/%.o)
 UNIT_SRC = $(sort $(wildcard tests/unit/*/test_*.c))
 UNIT_BIN = $(UNIT_SRC:%.c=$(B)/%)
 FUZZ_SRC = $(sort $(wildcard fuzz/*.c))
+REPLAY_BIN = $(FUZZ_SRC:fuzz/%.c=$(B)/fuzz/replay_%)
 FUZZ_TGT = $(notdir $(FUZZ_SRC:.c=))
 
 .PHONY: all deps demo test unit integration san-integration tsan-integration fuzz fuzz-smoke \
-	bench check fuzz-build \
+	bench check fuzz-build fuzz-replay \
 	clean lint
 all: portcullis
 
@@ -140,11 +141,20 @@ fuzz-smoke: fuzz-build
 fuzz: fuzz-build
 	@sh scripts/fuzz.sh long $(FUZZ_TGT)
 
+# The same targets, built with $(CC) and no libFuzzer, replaying their corpus (make check).
+$(B)/fuzz/replay_%: fuzz/%.c fuzz/replay/replay.c $(B)/libportcullis.a
+	@mkdir -p $(@D)
+	@echo "CC $< (replay)"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -o $@ $< fuzz/replay/replay.c \
+	    $(B)/libportcullis.a $(LDFLAGS) $(LDLIBS)
+fuzz-replay: $(REPLAY_BIN)
+	@for t in $(FUZZ_TGT); do $(B)/fuzz/replay_$$t fuzz/corpus/$$t/* || exit 1; done
+
 bench: deps all
 	@sh bench/run.sh
 
 # Hardening of the shipped binary (PIE, full RELRO, non-executable stack), then lint.
-check: portcullis
+check: portcullis fuzz-replay
 	@sh scripts/check-hardening.sh $(B)/portcullis
 	@sh scripts/lint.sh
 
