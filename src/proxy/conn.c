@@ -437,7 +437,8 @@ nomem:
 	return false;
 }
 
-/* Copies what the log needs out of the head buffer, which the next request reuses. */
+/* Starts an exchange in its own arena (from the worker's cache), on the current
+ * configuration slot. <msg> may be NULL (a head that did not parse). */
 static int
 exchange_new(struct conn *c, const struct pc_msg *msg, struct exchange **out)
 {
@@ -497,6 +498,11 @@ conn_reject_head(struct conn *c, enum pc_reason reason)
 	exchange_deny(ex, reason, true);
 }
 
+/*
+ * A complete head of <head_len> bytes is at the start of c->in and parsed in w->msg: copy
+ * what the log needs (the head buffer is reused by the next request), run the pipeline,
+ * then serialize the head for the upstream and start streaming the body.
+ */
 static void
 conn_start_exchange(struct conn *c, size_t head_len)
 {
