@@ -214,6 +214,7 @@ handle(const struct pc_msg *msg, const struct sockaddr_storage *peer, struct res
 	struct pc_str	 path;
 	char		 who[80];
 	bool		 get = msg->meth == PC_M_GET || msg->meth == PC_M_HEAD;
+	bool		 has_token;
 	int		 rc;
 
 	(void)pc_str_split(msg->target, '?', &path);
@@ -223,18 +224,30 @@ handle(const struct pc_msg *msg, const struct sockaddr_storage *peer, struct res
 		json_error(r, 503, "admin_no_config");
 		return;
 	}
-	if (conf->admin_token != NULL && conf->admin_token[0] != '\0') {
-		if (!bearer_ok(msg, conf->admin_token)) {
-			pc_log_error("admin: unauthorized request from %s for %.*s", who,
-			    (int)(path.len < LOG_PATH_MAX ? path.len : LOG_PATH_MAX), path.ptr);
-			json_error(r, 401, "admin_unauthorized");
-			r->extra = "WWW-Authenticate: Bearer realm=\"portcullis-admin\"\r\n";
+	has_token = conf->admin_token != NULL && conf->admin_token[0] != '\0';
+	/*
+	 * Everything but /healthz needs the bearer token, and no token configured means no
+	 * access at all (the admin surface requires authentication; docs/decisions/0005).
+	 * /healthz says only "ok", for liveness probes that cannot carry a token; without a
+	 * token it is still refused to peers off loopback.
+	 */
+	if (pc_str_eq(path, PC_STR("/healthz"))) {
+		if (!has_token && !peer_is_loopback(peer)) {
+			pc_log_error("admin: refused %s: no admin token configured and the peer "
+			    "is not loopback", who);
+			json_error(r, 403, "admin_not_loopback");
 			goto out;
 		}
-	} else if (!peer_is_loopback(peer)) {
-		pc_log_error("admin: refused %s: no admin token configured and the peer is not "
-		    "loopback", who);
-		json_error(r, 403, "admin_not_loopback");
+	} else if (!has_token) {
+		pc_log_error("admin: refused %s for %.*s: admin.token is not configured", who,
+		    (int)(path.len < LOG_PATH_MAX ? path.len : LOG_PATH_MAX), path.ptr);
+		json_error(r, 403, "admin_token_not_configured");
+		goto out;
+	} else if (!bearer_ok(msg, conf->admin_token)) {
+		pc_log_error("admin: unauthorized request from %s for %.*s", who,
+		    (int)(path.len < LOG_PATH_MAX ? path.len : LOG_PATH_MAX), path.ptr);
+		json_error(r, 401, "admin_unauthorized");
+		r->extra = "WWW-Authenticate: Bearer realm=\"portcullis-admin\"\r\n";
 		goto out;
 	}
 	if (!pc_str_eq(path, PC_STR("/metrics")) && !pc_str_eq(path, PC_STR("/healthz"))) {

@@ -62,7 +62,7 @@ pc_conf_warnings(const struct pc_conf *conf, void (*cb)(void *arg, const char *m
 		    "is not on loopback", conf->admin_addr.text);
 	if (conf->admin_enabled && conf->admin_token == NULL)
 		n += warn(conf, ci->admin_line ? ci->admin_line : 1, cb, arg, "admin API enabled "
-		    "without admin.token: it is read-only");
+		    "without admin.token: only /healthz is served");
 	if (ci->open_proxy_line != 0)
 		n += warn(conf, ci->open_proxy_line, cb, arg, "trusted_proxies contains %s: "
 		    "every client can choose the address it is logged and limited as",

@@ -40,6 +40,7 @@ extern const char pc_demo_yaml[];
  * and curl commands that show what the gateway does, each with a comment and the status it
  * should produce.
  */
-void		 pc_demo_print_tour(FILE *out, const char *gw_addr, const char *admin_addr);
+void		 pc_demo_print_tour(FILE *out, const char *gw_addr, const char *admin_addr,
+		    const char *admin_token);
 
 #endif

@@ -14,7 +14,7 @@
 #define W	"-w ' -> %%{http_code}\\n'"
 
 void
-pc_demo_print_tour(FILE *out, const char *gw, const char *admin)
+pc_demo_print_tour(FILE *out, const char *gw, const char *admin, const char *token)
 {
 	const char *up = pc_demo__upstream_text();
 
@@ -25,7 +25,7 @@ pc_demo_print_tour(FILE *out, const char *gw, const char *admin)
 	    "  gateway   http://%s   (the way in)\n", gw);
 	if (admin != NULL)
 		(void)fprintf(out,
-		    "  admin     http://%s   (metrics and status; read-only, loopback only)\n",
+		    "  admin     http://%s   (metrics; needs the admin token below)\n",
 		    admin);
 	if (up != NULL)
 		(void)fprintf(out, "  upstream  http://%s  (the API itself, to compare)\n", up);
@@ -64,10 +64,11 @@ pc_demo_print_tour(FILE *out, const char *gw, const char *admin)
 	    gw, gw, gw, gw, gw, gw, gw, gw);
 	if (up != NULL)
 		(void)fprintf(out, "  curl -si http://%s/health   # the API directly\n", up);
-	if (admin != NULL)
+	if (admin != NULL && token != NULL)
 		(void)fprintf(out,
 		    "\n"
-		    "  # Counters for all of the above, on the admin listener             -> 200\n"
-		    "  curl -s http://%s/metrics\n", admin);
+		    "  # Counters for all of the above, on the admin listener, which needs its\n"
+		    "  # token (made for this run; set PC_DEMO_ADMIN_TOKEN to choose one) -> 200\n"
+		    "  curl -s -H 'Authorization: Bearer %s' http://%s/metrics\n", token, admin);
 	(void)fputc('\n', out);
 }

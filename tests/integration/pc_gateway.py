@@ -107,7 +107,8 @@ def base_config(tmpdir, port, admin_port, targets):
         "trusted_proxies": [],
         "access_log": os.path.join(tmpdir, "access.jsonl"),
         "event_log": os.path.join(tmpdir, "events.jsonl"),
-        "admin": {"listen": "127.0.0.1:%d" % admin_port},
+        # The token comes from the environment, as secrets must (Gateway.start sets it).
+        "admin": {"listen": "127.0.0.1:%d" % admin_port, "token": "${env:PC_TEST_ADMIN_TOKEN}"},
         "drain_timeout_ms": 2000,
         "upstreams": {
             "backend": {
@@ -150,6 +151,9 @@ def rss_kib(pid):
     return tot
 
 
+ADMIN_TOKEN = "integration-admin-token-0123456789"
+
+
 class Gateway:
     """One running portcullis. Attributes: port, admin_port, dir, cfg_path, proc,
     access_log, event_log, stderr_path."""
@@ -184,6 +188,7 @@ class Gateway:
 
     def start(self):
         env = dict(os.environ)
+        env["PC_TEST_ADMIN_TOKEN"] = ADMIN_TOKEN
         env.update(self.env or {})
         self._err = open(self.stderr_path, "ab")
         self._out = open(self.stdout_path, "ab")
@@ -295,9 +300,10 @@ class Gateway:
 
     # -- admin ------------------------------------------------------------------------------
 
-    def admin_get(self, path):
+    def admin_get(self, path, token=ADMIN_TOKEN):
         from pc_client import request
-        return request(self.admin_port, "GET", path, host="127.0.0.1")
+        hdrs = [("Authorization", "Bearer " + token)] if token else []
+        return request(self.admin_port, "GET", path, host="127.0.0.1", headers=hdrs)
 
     def metrics(self):
         from pc_client import parse_metrics
@@ -312,6 +318,7 @@ class Gateway:
 def run_check(cfg_path, timeout=10.0, env=None):
     """`portcullis check -c FILE` -> (exit code, stdout, stderr)."""
     e = dict(os.environ)
+    e["PC_TEST_ADMIN_TOKEN"] = ADMIN_TOKEN
     e.update(env or {})
     p = subprocess.run([BIN, "check", "-c", cfg_path], stdin=subprocess.DEVNULL,
                        capture_output=True, timeout=scaled(timeout), env=e)

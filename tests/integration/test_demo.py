@@ -5,6 +5,7 @@ Ctrl-C (SIGINT) stops it cleanly. Skipped if one of the demo's ports is taken.
 """
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -36,8 +37,10 @@ def demo(tmp_path):
     if not all(port_free(p) for p in PORTS):
         pytest.skip("a demo port (8080, 9901, 18080) is in use")
     out = open(tmp_path / "demo.out", "wb")
+    env = dict(os.environ)
+    env.pop("PC_DEMO_ADMIN_TOKEN", None)    # the demo makes its own, and prints it
     proc = subprocess.Popen([BIN, "demo"], stdout=out, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL)
+                            stdin=subprocess.DEVNULL, env=env)
     try:
         assert wait_port(8080, scaled(10), alive=lambda: proc.poll() is None)
         yield proc, tmp_path / "demo.out"
@@ -72,10 +75,14 @@ def test_demo_tour(demo):
                 headers=[("Content-Type", "application/json")],
                 body=b'{"rider_id":"r-1001","pickup":"A","dropoff":"B"}')
     assert r.status == 201, r
-    m = request(9901, "GET", "/metrics", host="127.0.0.1:9901")
-    assert m.status == 200 and b"portcullis_requests_total" in m.body
-    # The tour names the addresses it prints.
+    # The admin listener needs the token the tour printed for this run.
     text = open(out_path, "rb").read()
     assert b"http://127.0.0.1:8080" in text and b"curl" in text
+    tok = re.search(rb"Authorization: Bearer ([0-9a-f]{32})'", text)
+    assert tok, text
+    assert request(9901, "GET", "/metrics", host="127.0.0.1:9901").status == 401
+    m = request(9901, "GET", "/metrics", host="127.0.0.1:9901",
+                headers=[("Authorization", "Bearer " + tok.group(1).decode())])
+    assert m.status == 200 and b"portcullis_requests_total" in m.body
     proc.send_signal(signal.SIGINT)
     assert proc.wait(scaled(10)) == 0

@@ -17,7 +17,7 @@ import pytest
 
 from pc_client import (Closed, Conn, build_request, free_port, poll, read_jsonl, request,
                        scaled)
-from pc_gateway import BIN, base_config, run_check, to_yaml
+from pc_gateway import ADMIN_TOKEN, BIN, base_config, run_check, to_yaml
 
 
 def write(tmp_path, cfg, name="c.yaml"):
@@ -371,8 +371,9 @@ def test_reload_of_startup_only_settings_refused(gateway_factory):
 def test_second_instance_on_same_port_refused(gateway):
     """SO_REUSEPORT would let a second gateway silently take half the connections; it
     must refuse to start instead, and the first one keeps serving."""
+    env = dict(os.environ, PC_TEST_ADMIN_TOKEN=ADMIN_TOKEN)
     p = subprocess.run([BIN, "run", "-c", gateway.cfg_path], stdin=subprocess.DEVNULL,
-                       capture_output=True, timeout=scaled(10))
+                       capture_output=True, timeout=scaled(10), env=env)
     assert p.returncode == 1, p
     assert b"Address already in use" in p.stderr, p.stderr
     assert request(gateway.port, "GET", "/still-mine").status == 200

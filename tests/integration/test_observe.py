@@ -149,3 +149,25 @@ def test_metrics(gateway_factory):
     text = r.body.decode()
     assert "# TYPE portcullis_requests_total counter" in text
     assert "# TYPE portcullis_request_duration_seconds histogram" in text
+
+
+def test_admin_requires_token(gateway):
+    """The admin surface requires authentication: no or a wrong bearer token is 401."""
+    r = gateway.admin_get("/metrics", token=None)
+    assert r.status == 401 and r.header("www-authenticate"), r
+    assert gateway.admin_get("/metrics", token="integration-admin-token-0123456788").status \
+        == 401
+    assert gateway.admin_get("/nope", token=None).status == 401   # no probing of paths
+    assert gateway.admin_get("/healthz", token=None).status == 200  # liveness only
+    assert b"integration-admin-token" not in open(gateway.stderr_path, "rb").read()
+
+
+def test_admin_without_token_serves_only_healthz(gateway_factory):
+    def no_token(cfg):
+        del cfg["admin"]["token"]
+        return cfg
+
+    gw = gateway_factory(edit=no_token)
+    assert gw.admin_get("/healthz", token=None).status == 200
+    r = gw.admin_get("/metrics", token=None)
+    assert r.status == 403 and r.json()["reason"] == "admin_token_not_configured", r

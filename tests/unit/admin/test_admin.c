@@ -288,8 +288,12 @@ test_no_token_loopback_only(void **state)
 
 	(void)state;
 	publish(NULL);
+	/* No token: liveness only, on loopback; everything else is refused, not served. */
 	expect(get("GET", "/healthz", NULL), "HTTP/1.1 200 OK\r\n", "{\"status\":\"ok\"}\n");
-	expect(get("GET", "/nope", NULL), "HTTP/1.1 404 ", NULL);
+	expect(get("GET", "/metrics", NULL), "HTTP/1.1 403 Forbidden\r\n",
+	    "{\"error\":\"Forbidden\",\"reason\":\"admin_token_not_configured\"}\n");
+	expect(get("GET", "/metrics", "Bearer " TOKEN), "HTTP/1.1 403 ", NULL);
+	expect(get("GET", "/nope", NULL), "HTTP/1.1 403 ", NULL);
 	if (!local_ip(ip, sizeof(ip)))
 		skip();
 	pc_admin_stop();
@@ -297,13 +301,15 @@ test_no_token_loopback_only(void **state)
 	expect(exchange_from(ip, ip, "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n", 34),
 	    "HTTP/1.1 403 Forbidden\r\n",
 	    "{\"error\":\"Forbidden\",\"reason\":\"admin_not_loopback\"}\n");
-	/* The token, once configured, admits a remote client. */
+	/* The token, once configured, admits a remote client to what it protects. */
 	publish(TOKEN);
 	{
-		static const char req[] = "GET /healthz HTTP/1.1\r\nHost: a\r\n"
+		static const char req[] = "GET /metrics HTTP/1.1\r\nHost: a\r\n"
 		    "Authorization: Bearer " TOKEN "\r\n\r\n";
+		static const char bare[] = "GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n";
 
 		expect(exchange_from(ip, ip, req, sizeof(req) - 1), "HTTP/1.1 200 OK\r\n", NULL);
+		expect(exchange_from(ip, ip, bare, sizeof(bare) - 1), "HTTP/1.1 401 ", NULL);
 	}
 	pc_admin_stop();
 	start_on("127.0.0.1");

@@ -827,7 +827,7 @@ test_warnings(void **state)
 		"t.yaml:2: warning: listener 0.0.0.0:80 is not on loopback and TLS is not "
 		    "available yet: its traffic is plaintext",
 		"t.yaml:8: warning: admin listener 0.0.0.0:9901 is not on loopback",
-		"t.yaml:8: warning: admin API enabled without admin.token: it is read-only",
+		"t.yaml:8: warning: admin API enabled without admin.token: only /healthz is served",
 		"t.yaml:5: warning: trusted_proxies contains ::/0: every client can choose the "
 		    "address it is logged and limited as",
 		"t.yaml:6: warning: report_only is true: requests that should be denied are "

@@ -529,7 +529,7 @@ test_tour(void **state)
 
 	(void)state;
 	assert_non_null(f);
-	pc_demo_print_tour(f, "127.0.0.1:8080", "127.0.0.1:9901");
+	pc_demo_print_tour(f, "127.0.0.1:8080", "127.0.0.1:9901", "0123456789abcdef0123");
 	assert_int_equal(fclose(f), 0);
 	(void)snprintf(up, sizeof(up), "curl -si http://127.0.0.1:%d/health",
 	    pc_demo_upstream_port());
@@ -540,14 +540,15 @@ test_tour(void **state)
 	assert_non_null(strstr(text, "'http://127.0.0.1:8080/v1/riders%2F..%2Fadmin'"));
 	assert_non_null(strstr(text, "-H 'Transfer-Encoding: chunked' -H 'Content-Length: 3'"));
 	assert_non_null(strstr(text, "$(head -c 20000 /dev/zero | tr '\\0' a)"));
-	assert_non_null(strstr(text, "curl -s http://127.0.0.1:9901/metrics\n"));
+	assert_non_null(strstr(text, "curl -s -H 'Authorization: Bearer 0123456789abcdef0123' "
+	    "http://127.0.0.1:9901/metrics\n"));
 	assert_non_null(strstr(text, "-> 431"));
 	free(text);
 
 	/* Admin disabled: no admin lines at all. */
 	f = open_memstream(&text, &len);
 	assert_non_null(f);
-	pc_demo_print_tour(f, "127.0.0.1:8080", NULL);
+	pc_demo_print_tour(f, "127.0.0.1:8080", NULL, NULL);
 	assert_int_equal(fclose(f), 0);
 	assert_null(strstr(text, "  admin  "));
 	assert_null(strstr(text, "/metrics"));
