@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "sandbox/sandbox.h"
 #include "core/banned.h"
 
 static int
@@ -26,6 +27,14 @@ usage(FILE *f)
 int
 main(int argc, char **argv)
 {
+	char err[256];
+
+	/* Before any thread exists (the flag is per thread and inherited): nothing this
+	 * process runs can ever gain privilege through exec. */
+	if (pc_sandbox_prepare(err, sizeof(err)) != 0) {
+		(void)fprintf(stderr, "portcullis: %s\n", err);
+		return 1;
+	}
 	if (argc < 2)
 		return usage(stderr);
 	if (strcmp(argv[1], "run") == 0)

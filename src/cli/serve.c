@@ -13,6 +13,7 @@
 #include "cli/cli.h"
 #include "observe/observe.h"
 #include "proxy/proxy.h"
+#include "sandbox/sandbox.h"
 #include "core/banned.h"
 
 const char *
@@ -54,6 +55,9 @@ reload_incompatible(const struct pc_conf *old, const struct pc_conf *neu)
 		return "admin.listen changed";
 	if (old->limits.max_connections != neu->limits.max_connections)
 		return "limits.max_connections changed";
+	if ((old->user == NULL) != (neu->user == NULL) ||
+	    (old->user != NULL && strcmp(old->user, neu->user) != 0))
+		return "user changed";
 	return NULL;
 }
 
@@ -133,6 +137,16 @@ pc_cli_serve(struct pc_conf *conf, const char *path)
 	srv = pc_server_start(conf, err, sizeof(err));
 	if (srv == NULL) {
 		(void)fprintf(stderr, "portcullis: %s\n", err);
+		if (admin)
+			pc_admin_stop();
+		return 1;
+	}
+	/* Everything privileged is done (sockets bound, logs open): restrict, then accept
+	 * the first connection; or stop (fail closed). */
+	if (pc_sandbox_drop(conf->user, err, sizeof(err)) != 0 ||
+	    pc_server_run(srv, err, sizeof(err)) != 0) {
+		(void)fprintf(stderr, "portcullis: %s\n", err);
+		pc_server_stop(srv, 0);
 		if (admin)
 			pc_admin_stop();
 		return 1;

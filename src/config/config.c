@@ -37,6 +37,7 @@ conf_free(struct pc_conf *c)
 	free(c->trusted_proxies);
 	free(c->access_log);
 	free(c->event_log);
+	free(c->user);
 	if (c->admin_token != NULL)
 		pc_secret_free(c->admin_token, strlen(c->admin_token));
 	for (i = 0; i < c->nupstreams; i++) {

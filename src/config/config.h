@@ -100,6 +100,7 @@ struct pc_conf {
 	bool		 admin_enabled;	/* default true */
 	char		*admin_token;	/* secret (from ${env:} / ${file:}); NULL = read-only, loopback only */
 	uint32_t	 drain_timeout_ms;	/* SIGTERM: how long in-flight requests may take; 30000 */
+	char		*user;		/* started as root: run as this user once bound; NULL = stay */
 	struct pc_conf_upstream *upstreams;
 	unsigned	 nupstreams;
 	struct pc_conf_route *routes;	/* sorted by precedence: most specific first */

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pwd.h>
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -286,9 +287,41 @@ get_admin(struct pc_conf_loader *ld, struct pc_conf_impl *ci, const struct pc_co
 
 static const char *const top_keys[] = { "workers", "listen", "limits", "trusted_proxies",
 	"report_only", "response", "access_log", "event_log", "admin", "drain_timeout_ms",
-	"upstreams", "routes" };
+	"upstreams", "routes", "user" };
 enum { K_WORKERS, K_LISTEN, K_LIMITS, K_PROXIES, K_REPORT_ONLY, K_RESPONSE, K_ACCESS_LOG,
-	K_EVENT_LOG, K_ADMIN, K_DRAIN, K_UPSTREAMS, K_ROUTES };
+	K_EVENT_LOG, K_ADMIN, K_DRAIN, K_UPSTREAMS, K_ROUTES, K_USER };
+
+/* user: a POSIX portable user name that exists here (checked now, not at startup). */
+static int
+get_user(struct pc_conf_loader *ld, struct pc_conf *c, const struct pc_conf_node *v)
+{
+	struct passwd	 pw, *res = NULL;
+	char		 buf[4096], name[33];
+	struct pc_str	 s;
+	size_t		 i;
+	int		 rc;
+
+	if ((rc = pc_conf__get_str(ld, v, "", "user", &s)) != 0)
+		return rc;
+	if (s.len == 0 || s.len >= sizeof(name))
+		return pc_conf__fail(ld, v, "user: expected a user name of 1 to 32 characters");
+	for (i = 0; i < s.len; i++) {
+		char ch = s.ptr[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '_' ||
+		    (i > 0 && ((ch >= '0' && ch <= '9') || ch == '-' || ch == '.'))))
+			return pc_conf__fail(ld, v, "user: '%s' is not a valid user name",
+			    pc_conf__showv(v).s);
+	}
+	memcpy(name, s.ptr, s.len);
+	name[s.len] = '\0';
+	if (getpwnam_r(name, &pw, buf, sizeof(buf), &res) != 0 || res == NULL)
+		return pc_conf__fail(ld, v, "user: no such user '%s'", name);
+	if (pw.pw_uid == 0)
+		return pc_conf__fail(ld, v, "user: '%s' is root; name an unprivileged user", name);
+	c->user = pc_conf__dup_str(ld, v, s);
+	return c->user == NULL ? -PC_ENOMEM : 0;
+}
 
 static int
 get_workers(struct pc_conf_loader *ld, struct pc_conf *c, const struct pc_conf_node *v)
@@ -349,6 +382,8 @@ pc_conf__build(struct pc_conf_loader *ld, struct pc_conf_impl *ci, const struct 
 	}
 	if (vals[K_DRAIN] != NULL && (rc = pc_conf__get_u32(ld, vals[K_DRAIN], "",
 	    "drain_timeout_ms", 0, PC_CONF_TIMEOUT_MAX_MS, &c->drain_timeout_ms)) != 0)
+		return rc;
+	if (vals[K_USER] != NULL && (rc = get_user(ld, c, vals[K_USER])) != 0)
 		return rc;
 	if (vals[K_UPSTREAMS] != NULL &&
 	    (rc = pc_conf__get_upstreams(ld, c, vals[K_UPSTREAMS])) != 0)

@@ -11,11 +11,14 @@
 struct pc_server;
 
 /*
- * Binds every listener of <conf> (SO_REUSEPORT, one socket per worker) and starts the
- * worker threads. <conf> must already be published with pc_conf_publish(). Returns the
- * server, or NULL with the reason in <err> (e.g. "listen 127.0.0.1:80: Permission denied").
+ * Binds every listener of <conf> (SO_REUSEPORT, one socket per worker) and prepares the
+ * workers, without starting them (privileges are dropped in between). <conf> must already
+ * be published with pc_conf_publish(). Returns the server, or NULL with the reason in
+ * <err> (e.g. "listen 127.0.0.1:80: Permission denied").
  */
 struct pc_server *pc_server_start(const struct pc_conf *conf, char *err, size_t errlen);
+/* Starts the worker threads: from here on connections are accepted. 0 or -PC_E*. */
+PC_MUST_CHECK int pc_server_run(struct pc_server *srv, char *err, size_t errlen);
 /* Tells every worker that a new configuration was published (after a reload). */
 void		 pc_server_reload(struct pc_server *srv);
 /* Stops accepting, lets in-flight requests finish for up to <drain_ms>, joins the workers

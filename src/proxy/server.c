@@ -27,6 +27,9 @@ struct pc_server {
 	uint32_t	 drain_ms;
 	unsigned	 open_conns;	/* atomic: client connections, all workers */
 	uint32_t	 max_conns;
+	unsigned	 started;	/* worker threads running */
+	unsigned	 nlisteners;
+	char		(*listen_text)[64];	/* for the "listening on" lines */
 };
 
 static struct confslot *
@@ -287,7 +290,7 @@ pc_server_start(const struct pc_conf *conf, char *err, size_t errlen)
 {
 	struct pc_server	*srv;
 	struct worker		*w;
-	unsigned		 i, j, started = 0;
+	unsigned		 i, j;
 
 	srv = calloc(1, sizeof(*srv));
 	if (srv == NULL)
@@ -332,16 +335,13 @@ pc_server_start(const struct pc_conf *conf, char *err, size_t errlen)
 			}
 		}
 	}
-	for (i = 0; i < srv->nworkers; i++) {
-		if (pthread_create(&srv->workers[i].thread, NULL, worker_main,
-		    &srv->workers[i]) != 0) {
-			(void)snprintf(err, errlen, "cannot start worker threads");
-			goto fail;
-		}
-		started++;
-	}
+	srv->listen_text = calloc(conf->nlisteners, sizeof(*srv->listen_text));
+	if (srv->listen_text == NULL)
+		goto nomem;
+	srv->nlisteners = conf->nlisteners;
 	for (j = 0; j < conf->nlisteners; j++)
-		pc_log_info("listening on %s", conf->listeners[j].addr.text);
+		memcpy(srv->listen_text[j], conf->listeners[j].addr.text,
+		    sizeof(srv->listen_text[j]));
 	return srv;
 nomem:
 	(void)snprintf(err, errlen, "out of memory starting workers");
@@ -349,7 +349,7 @@ fail:
 	if (srv != NULL) {
 		__atomic_store_n(&srv->stop, 1, __ATOMIC_RELEASE);
 		srv->drain_ms = 0;
-		for (i = 0; i < started; i++) {
+		for (i = 0; i < srv->started; i++) {
 			pc_loop_notify(srv->workers[i].loop);
 			pthread_join(srv->workers[i].thread, NULL);
 		}
@@ -357,9 +357,28 @@ fail:
 			if (srv->workers[i].loop != NULL || srv->workers[i].listeners != NULL)
 				worker_fini(&srv->workers[i]);
 		free(srv->workers);
+		free(srv->listen_text);
 		free(srv);
 	}
 	return NULL;
+}
+
+int
+pc_server_run(struct pc_server *srv, char *err, size_t errlen)
+{
+	unsigned i;
+
+	for (i = 0; i < srv->nworkers; i++) {
+		if (pthread_create(&srv->workers[i].thread, NULL, worker_main,
+		    &srv->workers[i]) != 0) {
+			(void)snprintf(err, errlen, "cannot start worker threads");
+			return -PC_ENOMEM;
+		}
+		srv->started++;
+	}
+	for (i = 0; i < srv->nlisteners; i++)
+		pc_log_info("listening on %s", srv->listen_text[i]);
+	return 0;
 }
 
 void
@@ -378,12 +397,13 @@ pc_server_stop(struct pc_server *srv, uint32_t drain_ms)
 
 	srv->drain_ms = drain_ms;
 	__atomic_store_n(&srv->stop, 1, __ATOMIC_RELEASE);
-	for (i = 0; i < srv->nworkers; i++)
+	for (i = 0; i < srv->started; i++)
 		pc_loop_notify(srv->workers[i].loop);
-	for (i = 0; i < srv->nworkers; i++)
+	for (i = 0; i < srv->started; i++)
 		pthread_join(srv->workers[i].thread, NULL);
 	for (i = 0; i < srv->nworkers; i++)
 		worker_fini(&srv->workers[i]);
 	free(srv->workers);
+	free(srv->listen_text);
 	free(srv);
 }

@@ -377,3 +377,39 @@ def test_second_instance_on_same_port_refused(gateway):
     assert p.returncode == 1, p
     assert b"Address already in use" in p.stderr, p.stderr
     assert request(gateway.port, "GET", "/still-mine").status == 200
+
+
+def proc_status(pid):
+    out = {}
+    for ln in open("/proc/%d/status" % pid):
+        k, _, v = ln.partition(":")
+        out[k] = v.split()
+    return out
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="dropping privileges needs root")
+def test_user_drops_privileges_in_every_thread(gateway_factory):
+    """Started as root with user: nobody, the gateway binds, opens its logs, then runs
+    every thread as nobody with no_new_privs, and still serves and logs."""
+    gw = gateway_factory({"user": "nobody"})
+    assert request(gw.port, "GET", "/as-nobody").status == 200
+    import pwd
+    nobody = pwd.getpwnam("nobody")
+    tasks = os.listdir("/proc/%d/task" % gw.proc.pid)
+    assert len(tasks) >= 3      # main, admin, workers
+    for t in tasks:
+        st = proc_status(int(t))
+        assert st["Uid"] == [str(nobody.pw_uid)] * 4, (t, st["Uid"])
+        assert st["Gid"] == [str(nobody.pw_gid)] * 4, (t, st["Gid"])
+        assert st["NoNewPrivs"] == ["1"], (t, st["NoNewPrivs"])
+    assert poll(lambda: [e for e in gw.access() if e["path"] == "/as-nobody"], 2.0)
+    assert "running as user nobody" in gw.stderr()
+
+
+def test_user_unknown_is_a_config_error(tmp_path):
+    cfg = base_config(str(tmp_path), 1, 2, ["127.0.0.1:3"])
+    cfg["user"] = "no-such-user-here"
+    p = tmp_path / "c.yaml"
+    p.write_text(to_yaml(cfg) + "\n")
+    rc, out, err = run_check(str(p))
+    assert rc == 1 and "user: no such user 'no-such-user-here'" in err, (rc, out, err)
