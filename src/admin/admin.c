@@ -370,12 +370,11 @@ admin_main(void *arg)
 }
 
 int
-pc_admin_start(const struct pc_addr *addr)
+pc_admin_bind(const struct pc_addr *addr)
 {
-	sigset_t	all, old;
-	int		one = 1, fd = -1, efd = -1, rc, errnum = 0;
+	int	one = 1, fd = -1, efd = -1, rc, errnum = 0;
 
-	if (adm.running)
+	if (adm.running || adm.lfd != -1)
 		return -PC_EINVAL;
 	fd = socket(addr->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd == -1) {
@@ -401,18 +400,6 @@ pc_admin_start(const struct pc_addr *addr)
 	adm.lfd = fd;
 	adm.stopfd = efd;
 	(void)snprintf(adm.addr_text, sizeof(adm.addr_text), "%s", addr->text);
-	/* Signals belong to the main thread (sigwaitinfo there): the admin thread takes none. */
-	(void)sigfillset(&all);
-	(void)pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&adm.thread, NULL, admin_main, NULL);
-	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0) {
-		errnum = rc;
-		adm.lfd = adm.stopfd = -1;
-		goto fail;
-	}
-	adm.running = true;
-	pc_log_info("admin listening on %s", addr->text);
 	return 0;
 fail:
 	/* The errno text: "Address already in use" tells an operator more than a PC_E code. */
@@ -426,16 +413,50 @@ fail:
 	return rc;
 }
 
+int
+pc_admin_run(void)
+{
+	sigset_t	all, old;
+	int		rc;
+
+	if (adm.running || adm.lfd == -1)
+		return -PC_EINVAL;
+	/* Signals belong to the main thread (sigwaitinfo there): the admin thread takes none. */
+	(void)sigfillset(&all);
+	(void)pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&adm.thread, NULL, admin_main, NULL);
+	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		pc_log_error("admin: cannot start its thread: %s", strerror(rc));
+		return pc_err_errno(rc);
+	}
+	adm.running = true;
+	pc_log_info("admin listening on %s", adm.addr_text);
+	return 0;
+}
+
+int
+pc_admin_start(const struct pc_addr *addr)
+{
+	int rc = pc_admin_bind(addr);
+
+	if (rc == 0 && (rc = pc_admin_run()) != 0)
+		pc_admin_stop();
+	return rc;
+}
+
 void
 pc_admin_stop(void)
 {
 	uint64_t one = 1;
 
-	if (!adm.running)
-		return;
-	if (write(adm.stopfd, &one, sizeof(one)) != (ssize_t)sizeof(one))
-		PC_ASSERT(!"admin: cannot signal the admin thread");	/* eventfd: cannot fail */
-	(void)pthread_join(adm.thread, NULL);
+	if (adm.lfd == -1)
+		return;	/* never bound */
+	if (adm.running) {
+		if (write(adm.stopfd, &one, sizeof(one)) != (ssize_t)sizeof(one))
+			PC_ASSERT(!"admin: cannot signal the admin thread");	/* eventfd */
+		(void)pthread_join(adm.thread, NULL);
+	}
 	(void)close(adm.lfd);
 	(void)close(adm.stopfd);
 	adm.lfd = adm.stopfd = -1;

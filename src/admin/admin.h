@@ -19,7 +19,12 @@
  * Returns 0, or -PC_E* with the reason logged (bind failure, already started).
  */
 PC_MUST_CHECK int pc_admin_start(const struct pc_addr *addr);
-/* Stops the admin thread, joins it and closes the socket. Accepts "never started". */
+/* pc_admin_start() in two steps, so privileges can be dropped in between: bind (may need
+ * privilege), then start the thread (serves from then on). Each returns 0 or -PC_E*. */
+PC_MUST_CHECK int pc_admin_bind(const struct pc_addr *addr);
+PC_MUST_CHECK int pc_admin_run(void);
+/* Stops the admin thread, joins it and closes the socket. Accepts "never started" and
+ * "bound but never run". */
 void		 pc_admin_stop(void);
 
 #endif

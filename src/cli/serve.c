@@ -129,7 +129,7 @@ pc_cli_serve(struct pc_conf *conf, const char *path)
 		return 1;
 	}
 	pc_conf_publish(conf);
-	if (admin && pc_admin_start(&conf->admin_addr) != 0) {
+	if (admin && pc_admin_bind(&conf->admin_addr) != 0) {
 		(void)fprintf(stderr, "portcullis: cannot start the admin listener on %s\n",
 		    conf->admin_addr.text);
 		return 1;
@@ -143,8 +143,14 @@ pc_cli_serve(struct pc_conf *conf, const char *path)
 	}
 	/* Everything privileged is done (sockets bound, logs open): restrict, then accept
 	 * the first connection; or stop (fail closed). */
-	if (pc_sandbox_drop(conf->user, err, sizeof(err)) != 0 ||
-	    pc_server_run(srv, err, sizeof(err)) != 0) {
+	rc = pc_sandbox_drop(conf->user, err, sizeof(err));
+	if (rc == 0 && admin && pc_admin_run() != 0) {
+		(void)snprintf(err, sizeof(err), "cannot start the admin listener");
+		rc = -PC_EIO;
+	}
+	if (rc == 0)
+		rc = pc_server_run(srv, err, sizeof(err));
+	if (rc != 0) {
 		(void)fprintf(stderr, "portcullis: %s\n", err);
 		pc_server_stop(srv, 0);
 		if (admin)
