@@ -216,36 +216,14 @@ worker_main(void *arg)
 }
 
 /*
- * SO_REUSEPORT lets any process of the same user bind the same port and silently take a
- * share of the connections: a second gateway started by mistake would split traffic with
- * the first. A plain bind first (no SO_REUSEPORT) fails if anything holds the address.
+ * A socket bound to <a>. With <reuseport> false it is only a probe: SO_REUSEPORT lets any
+ * process of the same user bind the same port and silently take a share of the
+ * connections, so a second gateway started by mistake would split traffic with the first;
+ * a plain bind first fails if anything holds the address. With <reuseport> true it is a
+ * worker's listener (non-blocking, listening). Returns the fd, or -1 with <err> set.
  */
 static int
-address_free(const struct pc_addr *a, char *err, size_t errlen)
-{
-	int fd, one = 1, rc = 0;
-
-	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd == -1)
-		goto fail;
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (a->ss.ss_family == AF_INET6)
-		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) == -1)
-		goto fail;
-	close(fd);
-	return 0;
-fail:
-	(void)snprintf(err, errlen, "listen %s: %s%s", a->text, strerror(errno),
-	    errno == EADDRINUSE ? " (another process, or another portcullis, holds it)" : "");
-	rc = -1;
-	if (fd != -1)
-		close(fd);
-	return rc;
-}
-
-static int
-listen_socket(const struct pc_addr *a, char *err, size_t errlen)
+bind_socket(const struct pc_addr *a, bool reuseport, char *err, size_t errlen)
 {
 	int fd, one = 1;
 
@@ -253,15 +231,17 @@ listen_socket(const struct pc_addr *a, char *err, size_t errlen)
 	if (fd == -1)
 		goto fail;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == -1)
+	    (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == -1))
 		goto fail;
 	if (a->ss.ss_family == AF_INET6)
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) == -1 || listen(fd, 4096) == -1)
+	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) == -1 ||
+	    (reuseport && listen(fd, 4096) == -1))
 		goto fail;
 	return fd;
 fail:
-	(void)snprintf(err, errlen, "listen %s: %s", a->text, strerror(errno));
+	(void)snprintf(err, errlen, "listen %s: %s%s", a->text, strerror(errno),
+	    errno == EADDRINUSE ? " (another process, or another portcullis, holds it)" : "");
 	if (fd != -1)
 		close(fd);
 	return -1;
@@ -300,9 +280,13 @@ pc_server_start(const struct pc_conf *conf, char *err, size_t errlen)
 	srv->workers = calloc(srv->nworkers, sizeof(*srv->workers));
 	if (srv->workers == NULL)
 		goto nomem;
-	for (j = 0; j < conf->nlisteners; j++)
-		if (address_free(&conf->listeners[j].addr, err, errlen) != 0)
+	for (j = 0; j < conf->nlisteners; j++) {
+		int probe = bind_socket(&conf->listeners[j].addr, false, err, errlen);
+
+		if (probe == -1)
 			goto fail;
+		close(probe);
+	}
 	for (i = 0; i < srv->nworkers; i++) {
 		w = &srv->workers[i];
 		w->srv = srv;
@@ -325,7 +309,7 @@ pc_server_start(const struct pc_conf *conf, char *err, size_t errlen)
 
 			l->w = w;
 			l->io.cb = accept_cb;
-			l->io.fd = listen_socket(&conf->listeners[j].addr, err, errlen);
+			l->io.fd = bind_socket(&conf->listeners[j].addr, true, err, errlen);
 			if (l->io.fd == -1)
 				goto fail;
 			if (pc_loop_add(w->loop, &l->io) != 0) {
