@@ -64,17 +64,9 @@ class Closed(Exception):
         self.partial = partial
 
 
-class Response:
-    def __init__(self):
-        self.version = ""
-        self.status = 0
-        self.reason = ""
-        self.headers = []       # [(name, value)] as received, in order
-        self.body = b""
-        self.raw_head = b""
-        self.complete = True    # False: the body was cut short by a close
-        self.chunked = False
-        self.trailers = []
+class HeaderList:
+    """Case-insensitive lookups over self.headers, a list of (name, value) in order;
+    shared by the client's Response and the test upstream's recorded requests."""
 
     def header(self, name):
         """First value of header <name> (case-insensitive), or None."""
@@ -87,6 +79,19 @@ class Response:
     def header_all(self, name):
         name = name.lower()
         return [v for k, v in self.headers if k.lower() == name]
+
+
+class Response(HeaderList):
+    def __init__(self):
+        self.version = ""
+        self.status = 0
+        self.reason = ""
+        self.headers = []       # [(name, value)] as received, in order
+        self.body = b""
+        self.raw_head = b""
+        self.complete = True    # False: the body was cut short by a close
+        self.chunked = False
+        self.trailers = []
 
     def has_header(self, name):
         return self.header(name) is not None

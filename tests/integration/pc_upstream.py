@@ -30,6 +30,8 @@ import socket
 import threading
 import time
 
+from pc_client import HeaderList
+
 CHUNKED_BODY = b"hello " + b"chunked " + b"c" * 100000 + b" world"
 NOLENGTH_BODY = b"no length, close-delimited " + b"n" * 50000 + b" end"
 BIG_BLOCK = bytes(range(256)) * 256          # 64 KiB
@@ -41,7 +43,7 @@ _BEHAVIOUR = re.compile(
     r"bad-response|resp-cl-te)$")
 
 
-class Recorded:
+class Recorded(HeaderList):
     def __init__(self, conn_id, method, target, version, headers, raw_head):
         self.conn_id = conn_id
         self.method = method
@@ -61,17 +63,6 @@ class Recorded:
     @property
     def path(self):
         return self.target.split("?", 1)[0]
-
-    def header(self, name):
-        name = name.lower()
-        for k, v in self.headers:
-            if k.lower() == name:
-                return v
-        return None
-
-    def header_all(self, name):
-        name = name.lower()
-        return [v for k, v in self.headers if k.lower() == name]
 
     def names(self):
         return [k.lower() for k, _ in self.headers]
