@@ -1,8 +1,9 @@
 #!/bin/sh
 # make lint: static checks that need no build. cppcheck (the two suppressed checks are
 # whole-program false positives here: out-parameters passed uninitialized on purpose, and
-# one-past-the-end pointers), then the module boundary: a private *_int.h header is
-# included only from its own module directory (tests and fuzz targets may reach inside).
+# one-past-the-end pointers), then the module boundaries: a private *_int.h header is
+# included only from its own module directory, and OpenSSL headers only from src/tls/
+# (tests and fuzz targets may reach inside).
 set -e
 cppcheck -q --enable=warning,portability,performance --inline-suppr --error-exitcode=1 \
     -D_GNU_SOURCE -Isrc --suppress=missingIncludeSystem --suppress=ctuuninitvar \
@@ -16,6 +17,14 @@ for f in $(grep -rlE '#include "[a-z]+/[a-z_]+_int\.h"' src); do
 		*) echo "lint: $f includes $inc, private to src/$mod/"; bad=1 ;;
 		esac
 	done
+done
+# OpenSSL belongs to tls/ (STYLE.md 1): elsewhere SSL objects are opaque struct ssl_st
+# pointers, so every OpenSSL call, and every key, stays in one module.
+for f in $(grep -rlE '^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]openssl/' src); do
+	case "$f" in
+	src/tls/*) ;;
+	*) echo "lint: $f includes an OpenSSL header, private to src/tls/"; bad=1 ;;
+	esac
 done
 [ "$bad" = 0 ]
 echo "lint: clean"

@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "sandbox/sandbox.h"
+#include "tls/tls.h"
 #include "core/banned.h"
 
 static int
@@ -37,6 +38,10 @@ main(int argc, char **argv)
 	}
 	if (argc < 2)
 		return usage(stderr);
+	if (pc_tls_init() != 0) {
+		(void)fprintf(stderr, "portcullis: OpenSSL failed to initialize\n");
+		return 1;
+	}
 	if (strcmp(argv[1], "run") == 0)
 		return pc_cli_run(argc - 1, argv + 1);
 	if (strcmp(argv[1], "check") == 0)

@@ -5,9 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "demo/demo.h"
+#include "tls/tls.h"
 #include "core/banned.h"
 
 #define DEMO_UPSTREAM	"127.0.0.1:18080"
@@ -33,12 +35,61 @@ demo_token(void)
 	return setenv("PC_DEMO_ADMIN_TOKEN", tok, 1);
 }
 
+/* The demo's TLS certificate: made fresh in a private temporary directory, its path given
+ * to the embedded configuration through PC_DEMO_TLS_DIR. */
+struct demo_tls {
+	char	dir[64];
+	char	cert[96];
+	char	key[96];
+	char	fp[96];
+};
+
+static int
+demo_tls_make(struct demo_tls *t)
+{
+	(void)snprintf(t->dir, sizeof(t->dir), "/tmp/portcullis-demo-XXXXXX");
+	if (mkdtemp(t->dir) == NULL)
+		return -1;
+	(void)snprintf(t->cert, sizeof(t->cert), "%s/demo.crt", t->dir);
+	(void)snprintf(t->key, sizeof(t->key), "%s/demo.key", t->dir);
+	if (pc_tls_selfsigned("localhost", 30, t->cert, t->key, t->fp) != 0 ||
+	    setenv("PC_DEMO_TLS_DIR", t->dir, 1) != 0) {
+		(void)unlink(t->key);
+		(void)unlink(t->cert);
+		(void)rmdir(t->dir);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+demo_tls_remove(struct demo_tls *t)
+{
+	(void)unlink(t->key);
+	(void)unlink(t->cert);
+	(void)rmdir(t->dir);
+}
+
+/* The TLS listener of the demo configuration (the first one with TLS), or NULL. */
+static const char *
+demo_tls_listener(const struct pc_conf *conf)
+{
+	unsigned i;
+
+	for (i = 0; i < conf->nlisteners; i++)
+		if (conf->listeners[i].tls != NULL)
+			return conf->listeners[i].addr.text;
+	return NULL;
+}
+
 int
 pc_cli_demo(int argc, char **argv)
 {
 	struct pc_conf_diag	 diag;
 	struct pc_conf		*conf;
 	struct pc_addr		 up;
+	struct demo_tls		 tls;
+	const char		*tls_gw;
 	int			 rc;
 
 	(void)argc;
@@ -47,9 +98,16 @@ pc_cli_demo(int argc, char **argv)
 		(void)fprintf(stderr, "portcullis: cannot make the demo admin token\n");
 		return 1;
 	}
-	if (pc_conf_load_mem("demo.yaml", pc_demo_yaml, strlen(pc_demo_yaml), &conf,
-	    &diag) != 0) {
+	if (demo_tls_make(&tls) != 0) {
+		(void)fprintf(stderr, "portcullis: cannot make the demo TLS certificate\n");
+		return 1;
+	}
+	rc = pc_conf_load_mem("demo.yaml", pc_demo_yaml, strlen(pc_demo_yaml), &conf, &diag);
+	/* The key is in memory now, and the demo never reloads: it need not stay on disk. */
+	(void)unlink(tls.key);
+	if (rc != 0) {
 		(void)fprintf(stderr, "portcullis: embedded demo configuration: %s\n", diag.text);
+		demo_tls_remove(&tls);
 		return 1;
 	}
 	if (pc_addr_parse(pc_str_c(DEMO_UPSTREAM), &up) != 0 ||
@@ -57,13 +115,18 @@ pc_cli_demo(int argc, char **argv)
 		(void)fprintf(stderr, "portcullis: cannot start the demo rides API on %s "
 		    "(is the port in use?)\n", DEMO_UPSTREAM);
 		pc_conf_unref(conf);
+		demo_tls_remove(&tls);
 		return 1;
 	}
 	/* The demo's own throwaway token is printed so the tour works; a real one never is. */
 	pc_demo_print_tour(stdout, conf->listeners[0].addr.text,
 	    conf->admin_enabled ? conf->admin_addr.text : NULL, conf->admin_token);
+	tls_gw = demo_tls_listener(conf);
+	if (tls_gw != NULL)
+		pc_demo_print_tls_tour(stdout, tls_gw, tls.cert, tls.fp);
 	(void)fflush(stdout);
 	rc = pc_cli_serve(conf, NULL);
 	pc_demo_upstream_stop();
+	demo_tls_remove(&tls);
 	return rc;
 }

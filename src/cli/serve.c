@@ -95,6 +95,7 @@ reload(struct pc_server *srv, const char *path)
 		pc_conf_unref(neu);
 		return;
 	}
+	pc_tls_tickets_set_rotation(neu->tls_ticket_rotation_s);
 	pc_conf_publish(neu);
 	pc_server_reload(srv);
 	pc_log_info("reloaded %s", path);
@@ -128,6 +129,7 @@ pc_cli_serve(struct pc_conf *conf, const char *path)
 		pc_conf_unref(conf);
 		return 1;
 	}
+	pc_tls_tickets_set_rotation(conf->tls_ticket_rotation_s);
 	pc_conf_publish(conf);
 	if (admin && pc_admin_bind(&conf->admin_addr) != 0) {
 		(void)fprintf(stderr, "portcullis: cannot start the admin listener on %s\n",

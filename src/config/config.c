@@ -33,6 +33,10 @@ conf_free(struct pc_conf *c)
 	if (c == NULL)
 		return;
 	free(c->path);
+	for (i = 0; i < c->nlisteners; i++) {
+		pc_tls_server_unref(c->listeners[i].tls);
+		free(c->listeners[i].hsts);
+	}
 	free(c->listeners);
 	free(c->trusted_proxies);
 	free(c->access_log);
@@ -43,20 +47,31 @@ conf_free(struct pc_conf *c)
 	for (i = 0; i < c->nupstreams; i++) {
 		free(c->upstreams[i].name);
 		free(c->upstreams[i].targets);
+		pc_tls_client_free(c->upstreams[i].tls);
+		free(c->upstreams[i].pool_key);
 	}
 	free(c->upstreams);
 	for (i = 0; i < c->nroutes; i++) {
 		free(c->routes[i].name);
 		free(c->routes[i].path);
 		free(c->routes[i].host);
+		free(c->routes[i].client_cert_header);
 	}
 	free(c->routes);
+	for (i = 0; i < c->nresponse_headers; i++) {
+		free(c->response_headers[i].name);
+		free(c->response_headers[i].value);
+	}
+	free(c->response_headers);
+	for (i = 0; i < c->nstrip_headers; i++)
+		free(c->strip_headers[i]);
+	free(c->strip_headers);
 	free(c);	/* pub is the first member of struct pc_conf_impl */
 }
 
 static int
-load(const char *name, const char *dir, const char *text, size_t len, struct pc_conf **out,
-    struct pc_conf_diag *err)
+load(const char *name, const char *dir, bool from_mem, const char *text, size_t len,
+    struct pc_conf **out, struct pc_conf_diag *err)
 {
 	struct pc_conf_loader	 ld;
 	struct pc_conf_impl	*ci = NULL;
@@ -66,6 +81,7 @@ load(const char *name, const char *dir, const char *text, size_t len, struct pc_
 	memset(&ld, 0, sizeof(ld));
 	ld.name = name;
 	ld.err = err;
+	ld.from_mem = from_mem;
 	(void)snprintf(ld.dir, sizeof(ld.dir), "%s", dir);
 	err->text[0] = '\0';
 	*out = NULL;
@@ -119,7 +135,7 @@ pc_conf_load_mem(const char *name, const char *text, size_t len, struct pc_conf 
 	if (name == NULL)
 		name = "<memory>";
 	dir_of(name, dir, sizeof(dir));
-	return load(name, dir, text, len, out, err);
+	return load(name, dir, true, text, len, out, err);
 }
 
 int
@@ -165,7 +181,7 @@ pc_conf_load(const char *path, struct pc_conf **out, struct pc_conf_diag *err)
 		goto out;
 	}
 	dir_of(path, dir, sizeof(dir));
-	rc = load(path, dir, buf, len, out, err);
+	rc = load(path, dir, false, buf, len, out, err);
 out:
 	free(buf);
 	(void)close(fd);

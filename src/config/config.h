@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "core/core.h"
+#include "tls/tls.h"
 
 #define PC_CONF_ROUTE_SEGS_MAX	32	/* segments in a path template */
 #define PC_CONF_TARGETS_MAX	64	/* targets in one upstream */
@@ -30,6 +31,9 @@ struct pc_cidr {
 struct pc_conf_listener {
 	struct pc_addr	 addr;
 	int		 line;		/* where it was configured, for messages */
+	struct pc_tls_server *tls;	/* NULL: plain HTTP; owned (one reference) */
+	char		*hsts;		/* TLS only: Strict-Transport-Security value; NULL = off */
+	uint16_t	 redirect_https;	/* plain only: answer 308 to https://host:<port>; 0 = off */
 };
 
 struct pc_conf_upstream {
@@ -43,7 +47,16 @@ struct pc_conf_upstream {
 	uint32_t	 keepalive_timeout_ms;	/* idle pooled connection lifetime; default 30000 */
 	uint32_t	 max_fails;		/* consecutive failures that eject a target; 3 (0: never) */
 	uint32_t	 fail_timeout_ms;	/* how long an ejected target rests; default 10000 */
+	struct pc_tls_client *tls;	/* NULL: plain HTTP; owned */
+	bool		 tls_verify;	/* as configured (check warns when false) */
+	char		*pool_key;	/* keep-alive pools are shared by upstreams with equal keys:
+					 * "" for plain, "tls|<server_name>|<ca>|<cert>|<verify>|<min>" */
 	int		 line;
+};
+
+struct pc_conf_header {
+	char		*name;
+	char		*value;
 };
 
 enum pc_seg_kind {
@@ -68,6 +81,8 @@ struct pc_conf_route {
 	bool		 public_;	/* public: true */
 	bool		 report_only;	/* deciding phases log would_deny instead of denying */
 	uint64_t	 body_max_bytes;	/* per route; default limits.body_max_bytes */
+	bool		 client_cert;	/* client_cert: required -> a verified client certificate */
+	char		*client_cert_header;	/* forward the verified identity in this header */
 	unsigned	 order;		/* position in the file (tie-break) */
 	int		 line;
 };
@@ -101,6 +116,12 @@ struct pc_conf {
 	char		*admin_token;	/* secret (from ${env:} / ${file:}); NULL = read-only, loopback only */
 	uint32_t	 drain_timeout_ms;	/* SIGTERM: how long in-flight requests may take; 30000 */
 	char		*user;		/* started as root: run as this user once bound; NULL = stay */
+	struct pc_conf_header *response_headers;	/* set on every response, replacing */
+	unsigned	 nresponse_headers;
+	char		**strip_headers;	/* every route's client_cert_header: removed from
+					 * every incoming request before anything reads it */
+	unsigned	 nstrip_headers;
+	uint32_t	 tls_ticket_rotation_s;	/* session-ticket key period; default 3600 */
 	struct pc_conf_upstream *upstreams;
 	unsigned	 nupstreams;
 	struct pc_conf_route *routes;	/* sorted by precedence: most specific first */

@@ -50,13 +50,19 @@ struct pc_conf_node {
 	unsigned		 n;		/* children; a map holds key, value, key, value... */
 };
 
+struct pc_conf_tls_job;
+
 struct pc_conf_loader {
 	const char		*name;		/* for messages */
 	char			 dir[PATH_MAX];	/* base of relative ${file:} paths */
+	bool			 from_mem;	/* pc_conf_load_mem: relative TLS paths are
+						 * relative to the current directory */
 	struct pc_arena		*arena;		/* the tree; wiped where it held ${} output */
 	struct pc_conf_diag	*err;
 	bool			 failed;
 	unsigned		 nnodes;
+	struct pc_conf_tls_job	*tls_jobs;	/* contexts to build once the file is read */
+	struct pc_conf_tls_job	*tls_last;
 };
 
 /* Lines the public struct has no room for; the warnings need them. */
@@ -66,6 +72,7 @@ struct pc_conf_impl {
 	int		 admin_line;
 	int		 open_proxy_line;	/* a 0.0.0.0/0 or ::/0 trusted proxy */
 	char		 open_proxy_text[12];
+	bool		 client_cert_asked;	/* some listener has tls.client_cert != none */
 };
 
 /* A printable, bounded copy of untrusted text for a message (keys, names, paths). */
@@ -149,6 +156,42 @@ char		*pc_conf__dup_str(struct pc_conf_loader *ld, const struct pc_conf_node *n,
 PC_MUST_CHECK int pc_conf__defaults(struct pc_conf_loader *ld, struct pc_conf_impl *ci);
 PC_MUST_CHECK int pc_conf__build(struct pc_conf_loader *ld, struct pc_conf_impl *ci,
     const struct pc_conf_node *root);
+
+/*
+ * tls_conf.c: one entry of listen: (index <idx>) into c->listeners[idx]: a scalar is a plain
+ * address, a mapping holds address and tls: or redirect_https:. A tls: section is checked
+ * here and queued on ld->tls_jobs; its context is built by pc_conf__tls_build().
+ */
+PC_MUST_CHECK int pc_conf__get_listener(struct pc_conf_loader *ld, struct pc_conf_impl *ci,
+    const struct pc_conf_node *e, unsigned idx);
+/* tls_conf.c: the tls: section <v> (key node <k>) of upstream <u>, number <idx>: checked,
+ * u->pool_key and u->tls_verify set, the context queued. */
+PC_MUST_CHECK int pc_conf__get_upstream_tls(struct pc_conf_loader *ld,
+    struct pc_conf_upstream *u, unsigned idx, const struct pc_conf_node *k,
+    const struct pc_conf_node *v);
+/*
+ * tls_conf.c: builds every queued context, in file order, into the listeners and upstreams
+ * of <c>. Runs last, so that every mistake the file can show on its own is reported before
+ * any certificate or key is read.
+ */
+PC_MUST_CHECK int pc_conf__tls_build(struct pc_conf_loader *ld, struct pc_conf *c);
+
+/*
+ * headers.c: checks that the key node <n> is a header name that may be configured: an RFC
+ * 9110 token of at most 64 characters, not hop-by-hop, framing or per-message (Connection,
+ * Content-Length, Transfer-Encoding, Host, Upgrade, Keep-Alive, TE, Trailer,
+ * Proxy-Connection, Date, Set-Cookie), and not one the gateway sets itself (X-Forwarded-*,
+ * Forwarded, X-Real-IP, X-Request-Id, X-Content-Type-Options). <ctx> starts the message.
+ */
+PC_MUST_CHECK int pc_conf__header_name(struct pc_conf_loader *ld, const struct pc_conf_node *n,
+    const char *ctx);
+/* headers.c: the response_headers: mapping into c->response_headers. */
+PC_MUST_CHECK int pc_conf__get_response_headers(struct pc_conf_loader *ld, struct pc_conf *c,
+    const struct pc_conf_node *v);
+/* headers.c: c->strip_headers from the routes' client_cert_header, distinct ignoring case,
+ * in file order (call before the routes are sorted). */
+PC_MUST_CHECK int pc_conf__strip_headers(struct pc_conf_loader *ld, struct pc_conf *c,
+    const struct pc_conf_node *at);
 
 /* routes.c: the upstreams: mapping and the routes: list, into <c>. */
 PC_MUST_CHECK int pc_conf__get_upstreams(struct pc_conf_loader *ld, struct pc_conf *c,

@@ -1,8 +1,10 @@
 /*
  * config/routes.c - the upstreams: and routes: sections.
  * Owns: upstream names, targets, timeouts and their defaults; route names, methods, hosts,
- *     the upstream a route names, deny-by-default, and refusing ambiguous routes.
- * Does not: parse path templates or order routes (route_tmpl.c), or resolve names.
+ *     the upstream a route names, client_cert, deny-by-default, and refusing ambiguous
+ *     routes.
+ * Does not: parse path templates or order routes (route_tmpl.c), read tls: sections
+ *     (tls_conf.c), check header names (headers.c), or resolve names.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -51,13 +53,15 @@ entry_keys(struct pc_conf_loader *ld, const struct pc_conf_node *m, const char *
 
 static const char *const upstream_keys[] = { "targets", "connect_timeout_ms",
 	"read_timeout_ms", "total_timeout_ms", "keepalive", "keepalive_timeout_ms", "max_fails",
-	"fail_timeout_ms" };
+	"fail_timeout_ms", "tls" };
+#define UK_NUMS		8	/* keys 1..7 are numbers */
+#define UK_TLS		8
 
 /* The numeric keys, indexed like upstream_keys: range, default, and the uint32_t field. */
 static const struct {
 	uint32_t	 min, max, def;
 	size_t		 off;
-} upstream_nums[PC_NELEM(upstream_keys)] = {
+} upstream_nums[UK_NUMS] = {
 #define NUM(f, lo, hi, d)	{ lo, hi, d, offsetof(struct pc_conf_upstream, f) }
 	[1] = NUM(connect_timeout_ms, 1, PC_CONF_TIMEOUT_MAX_MS, 2000),
 	[2] = NUM(read_timeout_ms, 1, PC_CONF_TIMEOUT_MAX_MS, 30000),
@@ -76,8 +80,8 @@ upstream_num(struct pc_conf_upstream *u, size_t i)
 }
 
 static int
-get_upstream(struct pc_conf_loader *ld, struct pc_conf_upstream *u, const struct pc_conf_node *k,
-    const struct pc_conf_node *v)
+get_upstream(struct pc_conf_loader *ld, struct pc_conf_upstream *u, unsigned idx,
+    const struct pc_conf_node *k, const struct pc_conf_node *v)
 {
 	const struct pc_conf_node	*vals[PC_NELEM(upstream_keys)];
 	const struct pc_conf_node	*kn[PC_NELEM(upstream_keys)], *e;
@@ -104,7 +108,7 @@ get_upstream(struct pc_conf_loader *ld, struct pc_conf_upstream *u, const struct
 		if ((rc = pc_conf__get_addr(ld, e, ctx, "targets",
 		    &u->targets[u->ntargets++])) != 0)
 			return rc;
-	for (i = 1; i < PC_NELEM(upstream_keys); i++) {
+	for (i = 1; i < UK_NUMS; i++) {
 		if (vals[i] == NULL)
 			continue;
 		rc = pc_conf__get_u32(ld, vals[i], ctx, upstream_keys[i], upstream_nums[i].min,
@@ -112,6 +116,8 @@ get_upstream(struct pc_conf_loader *ld, struct pc_conf_upstream *u, const struct
 		if (rc != 0)
 			return rc;
 	}
+	if (vals[UK_TLS] != NULL)
+		return pc_conf__get_upstream_tls(ld, u, idx, kn[UK_TLS], vals[UK_TLS]);
 	return 0;
 }
 
@@ -148,9 +154,13 @@ pc_conf__get_upstreams(struct pc_conf_loader *ld, struct pc_conf *c, const struc
 			return -PC_ENOMEM;
 		c->nupstreams++;
 		u->line = k->line;
-		for (j = 1; j < PC_NELEM(upstream_keys); j++)
+		for (j = 1; j < UK_NUMS; j++)
 			*upstream_num(u, j) = upstream_nums[j].def;
-		if ((rc = get_upstream(ld, u, k, val)) != 0)
+		u->tls_verify = true;
+		/* Plain upstreams all share the empty key; tls_conf.c sets the others. */
+		if ((u->pool_key = pc_conf__dup_str(ld, k, PC_STR(""))) == NULL)
+			return -PC_ENOMEM;
+		if ((rc = get_upstream(ld, u, c->nupstreams - 1, k, val)) != 0)
 			return rc;
 	}
 	return 0;
@@ -266,7 +276,41 @@ bad:
 }
 
 static const char *const route_keys[] = { "name", "path", "methods", "host", "upstream",
-	"public", "report_only", "body_max_bytes" };
+	"public", "report_only", "body_max_bytes", "client_cert", "client_cert_header" };
+
+/* client_cert: none | required, and the header that forwards the verified identity. */
+static int
+get_client_cert(struct pc_conf_loader *ld, struct pc_conf_route *r, const char *ctx,
+    const struct pc_conf_node *v, const struct pc_conf_node *hv, const struct pc_conf_node *hk)
+{
+	struct pc_str	s;
+	char		hctx[192];
+	int		rc;
+
+	if (v != NULL) {
+		if ((rc = pc_conf__get_str(ld, v, ctx, "client_cert", &s)) != 0)
+			return rc;
+		if (pc_str_eq(s, PC_STR("required")))
+			r->client_cert = true;
+		else if (!pc_str_eq(s, PC_STR("none")))
+			return pc_conf__fail(ld, v, "%sclient_cert: expected none or required, "
+			    "found '%s'", ctx, pc_conf__showv(v).s);
+	}
+	if (hv == NULL)
+		return 0;
+	/* Without a required certificate the header would be absent on some requests and
+	 * present on others: the upstream could not tell "no certificate" from "stripped". */
+	if (!r->client_cert)
+		return pc_conf__fail(ld, hk, "%sclient_cert_header: only with client_cert: "
+		    "required", ctx);
+	if ((rc = pc_conf__want_kind(ld, hv, PC_NODE_SCALAR, ctx, "client_cert_header")) != 0)
+		return rc;
+	(void)snprintf(hctx, sizeof(hctx), "%sclient_cert_header: ", ctx);
+	if ((rc = pc_conf__header_name(ld, hv, hctx)) != 0)
+		return rc;
+	r->client_cert_header = pc_conf__dup_str(ld, hv, pc_str_make(hv->val, hv->len));
+	return r->client_cert_header == NULL ? -PC_ENOMEM : 0;
+}
 
 static int
 get_route(struct pc_conf_loader *ld, struct pc_conf *c, struct pc_conf_route *r,
@@ -354,12 +398,19 @@ get_route(struct pc_conf_loader *ld, struct pc_conf *c, struct pc_conf_route *r,
 	if (vals[7] != NULL && (rc = pc_conf__get_u64(ld, vals[7], ctx, "body_max_bytes", 0,
 	    (uint64_t)1 << 40, &r->body_max_bytes)) != 0)
 		return rc;
-	/* Deny by default: until authentication exists, the only way to serve a route is to
-	 * say, in the file, that it needs none. */
-	if (!r->public_)
+	if ((rc = get_client_cert(ld, r, ctx, vals[8], vals[9], kn[9])) != 0)
+		return rc;
+	/* Deny by default: a route either names how its callers authenticate (today: a
+	 * verified client certificate) or says, in the file, that it needs nothing. Both at
+	 * once would leave a reader unsure which one holds. */
+	if (r->public_ && r->client_cert)
+		return pc_conf__fail(ld, vals[5], "route '%s': public: true and client_cert: "
+		    "required contradict each other (a route is public or authenticated)",
+		    pc_conf__show(name.ptr, name.len).s);
+	if (!r->public_ && !r->client_cert)
 		return pc_conf__fail(ld, vals[5] ? vals[5] : m, "route '%s': not public and no "
-		    "authentication configured; deny by default (set public: true, or add "
-		    "authentication once available)", pc_conf__show(name.ptr, name.len).s);
+		    "authentication configured; deny by default (set public: true, or "
+		    "client_cert: required)", pc_conf__show(name.ptr, name.len).s);
 	return 0;
 }
 
@@ -422,6 +473,9 @@ pc_conf__get_routes(struct pc_conf_loader *ld, struct pc_conf *c, const struct p
 			    pc_conf__show(b->name, strlen(b->name)).s, b->line);
 		}
 	}
+	/* Before sorting, so that the list follows the file. */
+	if ((rc = pc_conf__strip_headers(ld, c, v)) != 0)
+		return rc;
 	pc_conf__routes_sort(c->routes, c->nroutes);
 	return 0;
 }

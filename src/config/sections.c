@@ -1,9 +1,11 @@
 /*
  * config/sections.c - the top level of the file and its small sections, with their defaults.
  * Owns: the meaning, defaults and ranges of workers, listen, limits, trusted_proxies,
- *     report_only, response, access_log, event_log, admin and drain_timeout_ms
- *     (docs/config.md); the order in which sections are read.
- * Does not: read upstreams or routes (routes.c), or open the logs and listeners it names.
+ *     report_only, response, access_log, event_log, admin, drain_timeout_ms and
+ *     tls_ticket_rotation_s (docs/config.md); the order in which sections are read.
+ * Does not: read upstreams or routes (routes.c), listen entries in mapping form and tls:
+ *     (tls_conf.c) or response_headers (headers.c), or open the logs and listeners it
+ *     names.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -22,8 +24,9 @@
 #define TOKEN_MIN_BYTES		16
 
 static int
-get_listen(struct pc_conf_loader *ld, struct pc_conf *c, const struct pc_conf_node *v)
+get_listen(struct pc_conf_loader *ld, struct pc_conf_impl *ci, const struct pc_conf_node *v)
 {
+	struct pc_conf			*c = &ci->pub;
 	const struct pc_conf_node	*e;
 	unsigned			 i;
 	int				 rc;
@@ -39,9 +42,8 @@ get_listen(struct pc_conf_loader *ld, struct pc_conf *c, const struct pc_conf_no
 	for (e = v->first; e != NULL; e = e->next) {
 		struct pc_conf_listener *l = &c->listeners[c->nlisteners];
 
-		if ((rc = pc_conf__get_addr(ld, e, "", "listen", &l->addr)) != 0)
+		if ((rc = pc_conf__get_listener(ld, ci, e, c->nlisteners)) != 0)
 			return rc;
-		l->line = e->line;
 		for (i = 0; i < c->nlisteners; i++)
 			if (strcmp(c->listeners[i].addr.text, l->addr.text) == 0)
 				return pc_conf__fail(ld, e, "listen: %s is already listed at "
@@ -287,9 +289,10 @@ get_admin(struct pc_conf_loader *ld, struct pc_conf_impl *ci, const struct pc_co
 
 static const char *const top_keys[] = { "workers", "listen", "limits", "trusted_proxies",
 	"report_only", "response", "access_log", "event_log", "admin", "drain_timeout_ms",
-	"upstreams", "routes", "user" };
+	"upstreams", "routes", "user", "tls_ticket_rotation_s", "response_headers" };
 enum { K_WORKERS, K_LISTEN, K_LIMITS, K_PROXIES, K_REPORT_ONLY, K_RESPONSE, K_ACCESS_LOG,
-	K_EVENT_LOG, K_ADMIN, K_DRAIN, K_UPSTREAMS, K_ROUTES, K_USER };
+	K_EVENT_LOG, K_ADMIN, K_DRAIN, K_UPSTREAMS, K_ROUTES, K_USER, K_TICKETS,
+	K_RESPONSE_HEADERS };
 
 /* user: a POSIX portable user name that exists here (checked now, not at startup). */
 static int
@@ -355,7 +358,7 @@ pc_conf__build(struct pc_conf_loader *ld, struct pc_conf_impl *ci, const struct 
 		return rc;
 	if (vals[K_LISTEN] == NULL)
 		return pc_conf__fail(ld, root, "missing required key 'listen'");
-	if ((rc = get_listen(ld, c, vals[K_LISTEN])) != 0)
+	if ((rc = get_listen(ld, ci, vals[K_LISTEN])) != 0)
 		return rc;
 	if (vals[K_LIMITS] != NULL && (rc = get_limits(ld, &c->limits, vals[K_LIMITS])) != 0)
 		return rc;
@@ -385,12 +388,22 @@ pc_conf__build(struct pc_conf_loader *ld, struct pc_conf_impl *ci, const struct 
 		return rc;
 	if (vals[K_USER] != NULL && (rc = get_user(ld, c, vals[K_USER])) != 0)
 		return rc;
+	/* 60 s: rotating faster only defeats resumption; a day: a stolen ticket key opens at
+	 * most two days of recorded sessions (RFC 8446 8, forward secrecy of tickets). */
+	if (vals[K_TICKETS] != NULL && (rc = pc_conf__get_u32(ld, vals[K_TICKETS], "",
+	    "tls_ticket_rotation_s", 60, 86400, &c->tls_ticket_rotation_s)) != 0)
+		return rc;
+	if (vals[K_RESPONSE_HEADERS] != NULL &&
+	    (rc = pc_conf__get_response_headers(ld, c, vals[K_RESPONSE_HEADERS])) != 0)
+		return rc;
 	if (vals[K_UPSTREAMS] != NULL &&
 	    (rc = pc_conf__get_upstreams(ld, c, vals[K_UPSTREAMS])) != 0)
 		return rc;
 	if (vals[K_ROUTES] == NULL)
 		return pc_conf__fail(ld, root, "missing required key 'routes'");
-	return pc_conf__get_routes(ld, c, vals[K_ROUTES]);
+	if ((rc = pc_conf__get_routes(ld, c, vals[K_ROUTES])) != 0)
+		return rc;
+	return pc_conf__tls_build(ld, c);
 }
 
 int
@@ -403,6 +416,7 @@ pc_conf__defaults(struct pc_conf_loader *ld, struct pc_conf_impl *ci)
 	c->drop_server_header = true;
 	c->admin_enabled = true;
 	c->drain_timeout_ms = 30000;
+	c->tls_ticket_rotation_s = 3600;
 	if (pc_addr_parse(PC_STR("127.0.0.1:9901"), &c->admin_addr) != 0)
 		return pc_conf__fail_at(ld, 1, 1, "internal error: default admin address");
 	c->path = pc_conf__dup_str(ld, NULL, pc_str_c(ld->name));

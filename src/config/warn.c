@@ -1,7 +1,9 @@
 /*
  * config/warn.c - risk warnings about a loaded configuration (pc_conf_warnings).
- * Owns: what is worth a warning: plaintext or exposed listeners, a read-only admin API,
- *     open trusted proxies, report-only mode, public routes without a rate limit.
+ * Owns: what is worth a warning: plaintext or exposed listeners, upstreams whose TLS
+ *     certificates are not verified, a read-only admin API, open trusted proxies,
+ *     report-only mode, routes requiring a client certificate no listener asks for, public
+ *     routes without a rate limit.
  * Does not: refuse a configuration; a warning never changes what is loaded.
  */
 #include <stdarg.h>
@@ -52,11 +54,19 @@ pc_conf_warnings(const struct pc_conf *conf, void (*cb)(void *arg, const char *m
 	const struct pc_conf_route	*r;
 	unsigned			 i, j, n = 0;
 
-	for (i = 0; i < conf->nlisteners; i++)
-		if (!is_loopback(&conf->listeners[i].addr))
-			n += warn(conf, conf->listeners[i].line, cb, arg, "listener %s is not on "
-			    "loopback and TLS is not available yet: its traffic is plaintext",
-			    conf->listeners[i].addr.text);
+	for (i = 0; i < conf->nlisteners; i++) {
+		const struct pc_conf_listener *l = &conf->listeners[i];
+
+		/* A redirecting listener carries no request anywhere: it only answers 308. */
+		if (l->tls == NULL && l->redirect_https == 0 && !is_loopback(&l->addr))
+			n += warn(conf, l->line, cb, arg, "listener %s is not on loopback and has "
+			    "no TLS: its traffic is plaintext", l->addr.text);
+	}
+	for (i = 0; i < conf->nupstreams; i++)
+		if (conf->upstreams[i].tls != NULL && !conf->upstreams[i].tls_verify)
+			n += warn(conf, conf->upstreams[i].line, cb, arg, "upstream '%s' does not "
+			    "verify its TLS certificates (tls.verify: false): anyone on the path can "
+			    "read and change its traffic", conf->upstreams[i].name);
 	if (conf->admin_enabled && !is_loopback(&conf->admin_addr))
 		n += warn(conf, ci->admin_line ? ci->admin_line : 1, cb, arg, "admin listener %s "
 		    "is not on loopback", conf->admin_addr.text);
@@ -80,6 +90,10 @@ pc_conf_warnings(const struct pc_conf *conf, void (*cb)(void *arg, const char *m
 		if (r->report_only)
 			n += warn(conf, r->line, cb, arg, "route '%s' has report_only: true: "
 			    "requests that should be denied are logged and let through", r->name);
+		if (r->client_cert && !ci->client_cert_asked)
+			n += warn(conf, r->line, cb, arg, "route '%s' requires a client "
+			    "certificate but no listener asks for one (tls.client_cert): every "
+			    "request to it is denied", r->name);
 		if (r->public_)
 			n += warn(conf, r->line, cb, arg, "route '%s' is public and has no rate "
 			    "limit (rate limits are not available yet)", r->name);

@@ -79,12 +79,16 @@ void		 pc_panic(const char *file, int line, const char *what) __attribute__((nor
 	X(ROUTE_NOT_FOUND, 404, "route_not_found")			\
 	X(ROUTE_METHOD, 404, "route_method_not_allowed")		\
 	X(ROUTE_NOT_PUBLIC, 401, "route_no_authentication")		\
+	X(TLS_CLIENT_CERT_REQUIRED, 403, "tls_client_cert_required")	\
+	X(TLS_HANDSHAKE, 400, "tls_handshake_failed")			\
+	X(REDIRECT_HTTPS, 308, "redirect_https")			\
 	X(TIMEOUT_HEADER, 408, "timeout_request_header")		\
 	X(TIMEOUT_BODY, 408, "timeout_request_body")			\
 	X(UPSTREAM_CONNECT, 502, "upstream_connect_failed")		\
 	X(UPSTREAM_CONNECT_TIMEOUT, 502, "upstream_connect_timeout")	\
 	X(UPSTREAM_RESET, 502, "upstream_reset")			\
 	X(UPSTREAM_BAD_RESPONSE, 502, "upstream_bad_response")		\
+	X(UPSTREAM_TLS, 502, "upstream_tls_failed")			\
 	X(UPSTREAM_UNAVAILABLE, 503, "upstream_unavailable")		\
 	X(UPSTREAM_TIMEOUT, 504, "upstream_timeout")			\
 	X(OVERLOAD, 503, "overload")					\

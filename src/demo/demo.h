@@ -42,5 +42,9 @@ extern const char pc_demo_yaml[];
  */
 void		 pc_demo_print_tour(FILE *out, const char *gw_addr, const char *admin_addr,
 		    const char *admin_token);
+/* The HTTPS part: the TLS listener <gw_addr>, the certificate file to trust, and its
+ * SHA-256 fingerprint ("AB:CD:..."). */
+void		 pc_demo_print_tls_tour(FILE *out, const char *gw_addr, const char *cacert,
+		    const char *fingerprint);
 
 #endif

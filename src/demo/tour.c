@@ -72,3 +72,15 @@ pc_demo_print_tour(FILE *out, const char *gw, const char *admin, const char *tok
 		    "  curl -s -H 'Authorization: Bearer %s' http://%s/metrics\n", token, admin);
 	(void)fputc('\n', out);
 }
+
+void
+pc_demo_print_tls_tour(FILE *out, const char *gw, const char *cacert, const char *fp)
+{
+	(void)fprintf(out,
+	    "  # HTTPS, with a certificate made for this run; its SHA-256 fingerprint:\n"
+	    "  #   %s\n"
+	    "  # Every answer over TLS carries HSTS and nosniff                    -> 200\n"
+	    "  curl -s " W " --cacert %s https://%s/v1/riders/r-1001\n"
+	    "  curl -si --cacert %s https://%s/health\n"
+	    "\n", fp, cacert, gw, cacert, gw);
+}

@@ -245,6 +245,12 @@ format_access(struct pc_buf *b, const struct pc_log_rec *rec)
 	jw_cstr(&w, ",\"would_deny\":", reason_or_null(rec->would_deny));
 	jw_cstr(&w, ",\"would_deny_phase\":", rec->would_deny_phase);
 	jw_str(&w, ",\"principal\":", rec->principal, FIELD_CAP, true);
+	if (rec->tls.len > 0)
+		jw_str(&w, ",\"tls\":", rec->tls, FIELD_CAP, true);
+	if (rec->client_cert.len > 0) {
+		jw_str(&w, ",\"client_cert_sha256\":", rec->client_cert, FIELD_CAP, true);
+		jw_str(&w, ",\"client_cert_subject\":", rec->client_subject, PATH_CAP, true);
+	}
 	jw_raw(&w, "}\n");
 	if (w.rc != 0)
 		b->len = mark;	/* never leave half a line behind */
@@ -267,6 +273,8 @@ format_event(struct pc_buf *b, const struct pc_log_rec *rec, bool would)
 	jw_int(&w, ",\"status\":", rec->status);
 	jw_cstr(&w, ",\"phase\":", would ? rec->would_deny_phase : rec->phase);
 	jw_cstr(&w, ",\"reason\":", pc_reason_name(would ? rec->would_deny : rec->reason));
+	if (rec->detail.len > 0)
+		jw_str(&w, ",\"detail\":", rec->detail, FIELD_CAP, true);
 	jw_raw(&w, "}\n");
 	if (w.rc != 0)
 		b->len = mark;

@@ -20,6 +20,10 @@ struct pc_log_rec {
 	struct pc_str	 route;		/* route name; empty if none matched */
 	struct pc_str	 upstream;	/* target "ip:port"; empty if never forwarded */
 	struct pc_str	 principal;	/* empty until authentication exists */
+	struct pc_str	 tls;		/* "TLSv1.3" etc.; empty on plain connections */
+	struct pc_str	 client_cert;	/* verified client certificate's SHA-256 (hex); or empty */
+	struct pc_str	 client_subject;	/* its subject (RFC 2253); or empty */
+	struct pc_str	 detail;	/* events: what failed, in a few words (never a secret) */
 	int		 status;
 	uint64_t	 bytes_in;	/* request head + body bytes read from the client */
 	uint64_t	 bytes_out;	/* response bytes written to the client */

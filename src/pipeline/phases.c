@@ -35,6 +35,58 @@ normalize_run(struct pc_req *req)
 	return PC_NEXT;
 }
 
+/*
+ * A plain listener configured with redirect_https answers every request with a 308 to the
+ * same host and normalized target on HTTPS: nothing is forwarded in clear text. The host
+ * comes from the parsed Host field (validated by the parser: no '/', '@', spaces), so the
+ * Location cannot point anywhere but this host.
+ */
+static enum pc_verdict
+redirect_run(struct pc_req *req)
+{
+	struct pc_str	 host = req->msg->host;
+	struct pc_buf	 b;
+	size_t		 i;
+	int		 rc = 0;
+
+	if (req->listener == NULL || req->listener->redirect_https == 0)
+		return PC_NEXT;
+	if (host.len == 0)
+		return pc_req_deny(req, PC_R_HTTP_HOST_MISSING);
+	/* Drop the port: "[v6]:p" keeps its brackets, "name:p" loses ":p". */
+	for (i = host.len; i > 0; i--) {
+		if (host.ptr[i - 1] == ']')
+			break;
+		if (host.ptr[i - 1] == ':') {
+			host.len = i - 1;
+			break;
+		}
+	}
+	pc_buf_init(&b, 16 + host.len + 8 + req->view.path_len + 1 + req->view.query.len);
+	rc |= pc_buf_add_str(&b, PC_STR("https://"));
+	rc |= pc_buf_add_str(&b, host);
+	if (req->listener->redirect_https != 443) {
+		rc |= pc_buf_addc(&b, ':');
+		rc |= pc_buf_add_u64(&b, req->listener->redirect_https);
+	}
+	rc |= pc_buf_add(&b, req->view.path, req->view.path_len);
+	if (req->view.has_query) {
+		rc |= pc_buf_addc(&b, '?');
+		rc |= pc_buf_add_str(&b, req->view.query);
+	}
+	if (rc == 0) {
+		struct pc_str	 loc = pc_str_make((const char *)b.data, b.len);
+		const char	*copy = pc_arena_strdup(req->arena, loc);
+
+		if (copy != NULL)
+			req->location = pc_str_make(copy, b.len);
+	}
+	pc_buf_fini(&b);
+	if (req->location.len == 0)
+		return pc_req_deny(req, PC_R_INTERNAL);
+	return pc_req_deny(req, PC_R_REDIRECT_HTTPS);
+}
+
 static enum pc_verdict
 route_run(struct pc_req *req)
 {
@@ -44,10 +96,21 @@ route_run(struct pc_req *req)
 	    pc_str_make(req->view.path, req->view.path_len), &req->params, &reason);
 	if (req->route == NULL)
 		return pc_req_deny(req, reason);
-	/* Deny by default: the loader refuses non-public routes while no authentication
-	 * exists, and this re-checks it at request time so a future loader bug fails closed. */
-	if (!req->route->public_)
+	/* Deny by default: a route is public or names how callers authenticate (today: a
+	 * client certificate). The loader refuses anything else, and this re-checks it at
+	 * request time so a future loader bug fails closed. */
+	if (!req->route->public_ && !req->route->client_cert)
 		return pc_req_deny(req, PC_R_ROUTE_NOT_PUBLIC);
+	return PC_NEXT;
+}
+
+/* Mutual TLS per route: only a certificate the listener verified (chain to its client_ca,
+ * not revoked) counts; on a plain listener there is never one. */
+static enum pc_verdict
+client_cert_run(struct pc_req *req)
+{
+	if (req->route->client_cert && req->peer == NULL)
+		return pc_req_deny(req, PC_R_TLS_CLIENT_CERT_REQUIRED);
 	return PC_NEXT;
 }
 
@@ -64,7 +127,9 @@ body_limit_run(struct pc_req *req)
 
 static const struct pc_phase phases[] = {
 	{ "normalize",	normalize_run,	false },
+	{ "redirect",	redirect_run,	false },
 	{ "route",	route_run,	false },
+	{ "client_cert", client_cert_run, true },
 	{ "limits",	body_limit_run,	false },
 };
 

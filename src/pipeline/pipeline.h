@@ -32,9 +32,15 @@ struct pc_req {
 	enum pc_reason	 deny_reason;	/* set by: the runner, from the denying phase */
 	int		 deny_status;
 	const char	*deny_phase;
+	const char	*detail;	/* set by: the denier, optional: what failed (static text) */
 	enum pc_reason	 would_deny;	/* set by: the runner, report-only */
 	const char	*would_deny_phase;
 	struct pc_str	 client_ip;	/* set by: accept (connection), read by: log, forward */
+	const struct pc_conf_listener *listener;	/* set by: accept; in <conf> */
+	const struct pc_tls_peer *peer;	/* set by: TLS handshake (borrowed from the
+					 * connection): the verified client certificate, or NULL */
+	bool		 tls;		/* set by: accept: the request came over TLS */
+	struct pc_str	 location;	/* set by: redirect; the 308 target */
 	char		 id[PC_REQ_ID_MAX + 1];	/* set by: parse (kept if valid, else generated) */
 	size_t		 id_len;
 	uint64_t	 start_us;	/* monotonic */

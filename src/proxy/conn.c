@@ -13,6 +13,7 @@
 
 #include "observe/observe.h"
 #include "proxy/proxy_int.h"
+#include "tls/tls.h"
 #include "core/banned.h"
 
 static void	conn_run(struct conn *c);
@@ -29,7 +30,22 @@ conn_free_cb(void *arg)
 
 	pc_buf_give(c->w, &c->in);
 	pc_buf_give(c->w, &c->out);
+	free(c->peer);
+	free(c->peer_hdr);
 	free(c);
+}
+
+/* Ends TLS on the connection: close_notify if it got that far, then the SSL and the
+ * listener's TLS state it held go. */
+static void
+conn_tls_end(struct conn *c)
+{
+	if (c->ssl == NULL)
+		return;
+	pc_tls_close(c->ssl);
+	c->ssl = NULL;
+	pc_tls_server_unref(c->tls);
+	c->tls = NULL;
 }
 
 static size_t
@@ -57,6 +73,7 @@ pc_conn_close(struct conn *c)
 		exchange_end(c->ex);
 	pc_timer_disarm(w->loop, &c->timer);
 	pc_loop_del(w->loop, &c->io);
+	conn_tls_end(c);
 	close(c->io.fd);
 	c->io.fd = -1;
 	if (c->prev != NULL)
@@ -94,6 +111,9 @@ conn_linger(struct conn *c)
 		c->linger_bytes = 0;
 		pc_buf_give(c->w, &c->in);
 		pc_buf_give(c->w, &c->out);
+		/* TLS: close_notify first, so the client knows the answer is whole; what
+		 * arrives after it is discarded as raw bytes. */
+		conn_tls_end(c);
 		if (shutdown(c->io.fd, SHUT_WR) == -1) {
 			pc_conn_close(c);
 			return;
@@ -148,15 +168,29 @@ conn_timeout_cb(struct pc_loop *loop, struct pc_timer *t)
 }
 
 void
-pc_conn_accept(struct worker *w, int fd, const struct sockaddr_storage *ss)
+pc_conn_accept(struct worker *w, unsigned lidx, int fd, const struct sockaddr_storage *ss)
 {
 	const struct pc_conf	*conf = w->cur->conf;
+	struct pc_tls_server	*tls = conf->listeners[lidx].tls;
 	struct conn		*c = calloc(1, sizeof(*c));
 
 	if (c == NULL) {
 		close(fd);
 		return;
 	}
+	if (tls != NULL) {
+		/* The connection holds the listener's TLS state: a reload may free the
+		 * configuration while this handshake still calls back into it (SNI). */
+		c->ssl = pc_tls_server_ssl(tls, fd);
+		if (c->ssl == NULL) {
+			free(c);
+			close(fd);
+			return;
+		}
+		c->tls = pc_tls_server_ref(tls);
+		c->flags |= C_HANDSHAKE;
+	}
+	c->lidx = (uint8_t)lidx;
 	c->io.fd = fd;
 	c->io.cb = conn_io_cb;
 	c->w = w;
@@ -177,6 +211,7 @@ pc_conn_accept(struct worker *w, int fd, const struct sockaddr_storage *ss)
 	pc_buf_init(&c->in, in_max(conf));
 	pc_buf_init(&c->out, SIZE_MAX);
 	if (pc_loop_add(w->loop, &c->io) != 0) {
+		conn_tls_end(c);
 		close(fd);
 		free(c);
 		return;
@@ -195,7 +230,8 @@ pc_conn_accept(struct worker *w, int fd, const struct sockaddr_storage *ss)
 static ssize_t
 conn_read(struct conn *c, size_t want)
 {
-	ssize_t n;
+	ssize_t		n;
+	unsigned	wait = 0;
 
 	pc_buf_take(c->w, &c->in);
 	if (pc_buf_reserve(&c->in, want) != 0) {
@@ -203,43 +239,42 @@ conn_read(struct conn *c, size_t want)
 		if (want == 0 || pc_buf_reserve(&c->in, want) != 0)
 			return 0;	/* full: the caller decides (limit or backpressure) */
 	}
-	for (;;) {
-		want = c->in.cap - c->in.len;
-		n = read(c->io.fd, c->in.data + c->in.len, want);
-		if (n > 0) {
-			c->in.len += (size_t)n;
-			/* A short read drained the socket: with edge-triggered epoll the next
-			 * byte brings a new event, so the read that would only say EAGAIN is
-			 * skipped (one syscall per request). Not after a FIN: read to EOF. */
-			if ((size_t)n < want && !(c->flags & C_HUP))
-				c->flags &= (uint16_t)~C_RD_READY;
-			return n;
-		}
-		if (n == 0) {
-			c->flags |= C_EOF;
-			return -1;
-		}
-		if (errno == EINTR)
-			continue;
-		if (errno == EAGAIN) {
+	want = c->in.cap - c->in.len;
+	n = pc_sock_read(c->io.fd, c->ssl, c->in.data + c->in.len, want, &wait);
+	if (n > 0) {
+		c->in.len += (size_t)n;
+		/* A short read drained the socket: with edge-triggered epoll the next byte
+		 * brings a new event, so the read that would only say EAGAIN is skipped (one
+		 * syscall per request). Not after a FIN: read to EOF. Not with TLS: OpenSSL
+		 * hands out one record at a time and may hold more than it returned. */
+		if ((size_t)n < want && !(c->flags & C_HUP) && c->ssl == NULL)
 			c->flags &= (uint16_t)~C_RD_READY;
-			return 0;
-		}
-		c->flags |= C_EOF;
-		return -1;
+		return n;
 	}
+	if (n == PC_SOCK_AGAIN) {
+		c->flags &= (uint16_t)~C_RD_READY;
+		if (wait == PC_IO_WRITE)
+			c->flags |= C_RD_WANTS_WR;
+		return 0;
+	}
+	c->flags |= C_EOF;
+	return -1;
 }
 
 /* Writes pending output. Returns 0, or -1 if the connection failed. */
 static int
 conn_flush(struct conn *c)
 {
-	bool ready = (c->flags & C_WR_READY) != 0;
+	unsigned wait = 0;
 
-	if (pc_send_pending(c->io.fd, &c->out, &c->out_off, &ready) != 0)
+	if (!(c->flags & C_WR_READY))
+		return 0;
+	if (pc_send_pending(c->io.fd, c->ssl, &c->out, &c->out_off, &wait) != 0)
 		return -1;
-	if (!ready)
+	if (wait != 0)
 		c->flags &= (uint16_t)~C_WR_READY;
+	if (wait == PC_IO_READ)
+		c->flags |= C_WR_WANTS_RD;
 	if (c->out_off == c->out.len) {
 		/* Nothing pending: give the buffer back (idle connections hold none). */
 		c->out_off = 0;
@@ -260,6 +295,7 @@ out_pending(const struct conn *c)
 static void
 log_exchange(struct exchange *ex)
 {
+	const struct conn	*c = ex->c;
 	struct pc_req		*req = &ex->req;
 	struct pc_log_rec	 rec;
 	int			 status = ex->status;
@@ -282,11 +318,21 @@ log_exchange(struct exchange *ex)
 	    (int64_t)((ex->up_end_us ? ex->up_end_us : pc_now_us()) - ex->up_start_us);
 	rec.total_us = pc_now_us() - req->start_us;
 	rec.phase = req->deny_phase;
+	rec.detail = pc_str_c(req->detail);
 	rec.reason = req->deny_reason;
 	rec.would_deny = req->would_deny;
 	rec.would_deny_phase = req->would_deny_phase;
+	if (c->tls_version != NULL)
+		rec.tls = pc_str_c(c->tls_version);
+	if (c->peer != NULL) {
+		rec.client_cert = pc_str_c(c->peer->sha256);
+		rec.client_subject = pc_str_c(c->peer->subject);
+	}
 	pc_log_access(&rec);
-	if (req->deny_reason != PC_R_NONE || req->would_deny != PC_R_NONE)
+	/* A redirect to HTTPS is how a plain listener answers, not a security decision. */
+	if (req->deny_reason == PC_R_REDIRECT_HTTPS)
+		rec.reason = PC_R_NONE;
+	if (rec.reason != PC_R_NONE || req->would_deny != PC_R_NONE)
 		pc_log_event(&rec);
 	pc_metrics_request(rec.route, status, rec.total_us);
 }
@@ -461,6 +507,9 @@ exchange_new(struct conn *c, const struct pc_msg *msg, struct exchange **out)
 	ex->req.conf = w->cur->conf;
 	ex->req.msg = msg;
 	ex->req.client_ip = pc_str_c(c->ip);
+	ex->req.listener = &ex->req.conf->listeners[c->lidx];
+	ex->req.tls = c->ssl != NULL;
+	ex->req.peer = c->peer;
 	ex->req.start_us = pc_now_us();
 	ex->req.wall_us = pc_wall_us();
 	pc_buf_init(&ex->upout, PC_UPOUT_HIGH + PC_READ_CHUNK * 2 + 64 * 1024);
@@ -711,11 +760,56 @@ conn_run(struct conn *c)
 	c->flags &= (uint16_t)~C_RUNNING;
 }
 
+/* A failed TLS handshake is a security event (scanners, downgrade attempts, a client
+ * certificate that does not verify); a client that only connected and left is not. */
+static void
+conn_tls_failed(struct conn *c, int rc)
+{
+	struct pc_log_rec rec;
+
+	if (rc == PC_TLS_ERROR) {
+		memset(&rec, 0, sizeof(rec));
+		rec.wall_us = pc_wall_us();
+		rec.client_ip = pc_str_c(c->ip);
+		rec.phase = "tls";
+		rec.reason = PC_R_TLS_HANDSHAKE;
+		rec.detail = pc_str_c(pc_tls_last_error(c->ssl));
+		pc_log_event(&rec);
+	}
+	pc_conn_close(c);
+}
+
+/* Drives the TLS handshake. Returns true once it is done (the identity is then known). */
+static bool
+conn_handshake(struct conn *c)
+{
+	int rc = pc_tls_handshake(c->ssl);
+
+	switch (rc) {
+	case 1:
+		c->flags &= (uint16_t)~C_HANDSHAKE;
+		c->peer = pc_tls_peer_get(c->ssl);
+		c->tls_version = pc_tls_version_name(c->ssl);
+		return true;
+	case PC_TLS_WANT_READ:
+		c->flags &= (uint16_t)~C_RD_READY;
+		return false;
+	case PC_TLS_WANT_WRITE:
+		c->flags &= (uint16_t)~C_WR_READY;
+		return false;
+	default:
+		conn_tls_failed(c, rc);
+		return false;
+	}
+}
+
 static void
 conn_step(struct conn *c)
 {
 	struct exchange *ex;
 
+	if ((c->flags & C_HANDSHAKE) && !conn_handshake(c))
+		return;
 	for (;;) {
 		if (c->flags & C_CLOSED)
 			return;
@@ -778,11 +872,16 @@ conn_io_cb(struct pc_loop *loop, struct pc_io *io, unsigned events)
 	struct conn *c = (struct conn *)((char *)io - offsetof(struct conn, io));
 
 	(void)loop;
-	if (events & PC_IO_READ)
+	if (events & PC_IO_READ) {
 		c->flags |= C_RD_READY;
+		if (c->flags & C_WR_WANTS_RD)	/* TLS: a blocked write can go on */
+			c->flags = (uint16_t)((c->flags & ~C_WR_WANTS_RD) | C_WR_READY);
+	}
 	if (events & PC_IO_HUP)
 		c->flags |= C_HUP;
 	if (events & PC_IO_WRITE) {
+		if (c->flags & C_RD_WANTS_WR)
+			c->flags = (uint16_t)((c->flags & ~C_RD_WANTS_WR) | C_RD_READY);
 		c->flags |= C_WR_READY;
 		if (c->ex != NULL && out_pending(c) > 0)
 			pc_timer_disarm(c->w->loop, &c->timer);

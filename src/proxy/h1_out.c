@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "proxy/proxy_int.h"
+#include "tls/tls.h"
 #include "core/banned.h"
 
 /*
@@ -19,7 +20,8 @@
  */
 enum hdr_kind {
 	H_OTHER, H_HOP, H_HOST, H_CONTENT_LENGTH, H_EXPECT, H_REQUEST_ID, H_TRACEPARENT,
-	H_TRACESTATE, H_XFF, H_XFP, H_SPOOFABLE, H_SERVER, H_POWERED_BY, H_DATE,
+	H_TRACESTATE, H_XFF, H_XFP, H_SPOOFABLE, H_SERVER, H_POWERED_BY, H_DATE, H_HSTS,
+	H_NOSNIFF,
 };
 
 static enum hdr_kind
@@ -54,6 +56,10 @@ hdr_kind(struct pc_str n)
 		    IS("X-Forwarded-Host") ? H_SPOOFABLE : H_OTHER;
 	case 17:
 		return IS("Transfer-Encoding") ? H_HOP : IS("X-Forwarded-Proto") ? H_XFP : H_OTHER;
+	case 22:
+		return IS("X-Content-Type-Options") ? H_NOSNIFF : H_OTHER;
+	case 25:
+		return IS("Strict-Transport-Security") ? H_HSTS : H_OTHER;
 	default:
 		return H_OTHER;
 	}
@@ -168,8 +174,41 @@ peer_trusted(const struct pc_conf *conf, const struct conn *c)
 	return false;
 }
 
+/* True if <name> is one of the configured names no client may send (the verified
+ * identity headers): they are stripped before the gateway adds its own. */
+static bool
+stripped(const struct pc_conf *conf, struct pc_str name)
+{
+	unsigned i;
+
+	for (i = 0; i < conf->nstrip_headers; i++)
+		if (pc_str_caseeq(name, pc_str_c(conf->strip_headers[i])))
+			return true;
+	return false;
+}
+
+/* The verified client certificate, forwarded when the route asks for it. Formatted once
+ * per connection: keep-alive requests reuse it. */
+static int
+add_identity(struct pc_buf *b, const struct pc_conf_route *r, struct conn *c)
+{
+	struct pc_buf v;
+
+	if (r->client_cert_header == NULL || c->peer == NULL)
+		return 0;
+	if (c->peer_hdr == NULL) {
+		pc_buf_init(&v, 8192);
+		if (pc_tls_peer_header(c->peer, &v) != 0 || pc_buf_addc(&v, '\0') != 0) {
+			pc_buf_fini(&v);
+			return -PC_EINVAL;
+		}
+		c->peer_hdr = (char *)v.data;	/* NUL-terminated above; owned by c now */
+	}
+	return add_field(b, pc_str_c(r->client_cert_header), pc_str_c(c->peer_hdr));
+}
+
 int
-pc_out_request_head(struct exchange *ex, const struct pc_msg *msg, const struct conn *c)
+pc_out_request_head(struct exchange *ex, const struct pc_msg *msg, struct conn *c)
 {
 	const struct pc_req	*req = &ex->req;
 	struct pc_buf		*b = &ex->upout;
@@ -194,9 +233,17 @@ pc_out_request_head(struct exchange *ex, const struct pc_msg *msg, const struct 
 		h = &msg->hdrs[i];
 		switch (hdr_kind(h->name)) {
 		case H_OTHER:
+			if (req->conf->nstrip_headers > 0 && stripped(req->conf, h->name))
+				continue;
+			if (listed && pc_h1_is_hop_header(msg, h->name))
+				continue;
+			rc |= add_field(b, h->name, h->value);
+			continue;
 		case H_SERVER:
 		case H_POWERED_BY:
 		case H_DATE:
+		case H_HSTS:
+		case H_NOSNIFF:
 			if (listed && pc_h1_is_hop_header(msg, h->name))
 				continue;
 			rc |= add_field(b, h->name, h->value);
@@ -240,7 +287,9 @@ pc_out_request_head(struct exchange *ex, const struct pc_msg *msg, const struct 
 	}
 	rc |= pc_buf_add(b, c->ip, strlen(c->ip));
 	rc |= pc_buf_add_str(b, PC_STR("\r\n"));
-	rc |= add_field(b, PC_STR("X-Forwarded-Proto"), xfp.len ? xfp : PC_STR("http"));
+	rc |= add_field(b, PC_STR("X-Forwarded-Proto"), xfp.len ? xfp :
+	    c->ssl != NULL ? PC_STR("https") : PC_STR("http"));
+	rc |= add_identity(b, req->route, c);
 	rc |= add_field(b, PC_STR("X-Request-Id"), pc_str_make(req->id, req->id_len));
 	if (tp.len && traceparent_valid(tp)) {
 		rc |= add_field(b, PC_STR("traceparent"), tp);
@@ -291,6 +340,40 @@ http_date(void)
 	return pc_str_make(buf, len);
 }
 
+static bool
+configured(const struct pc_conf *conf, struct pc_str name)
+{
+	unsigned i;
+
+	for (i = 0; i < conf->nresponse_headers; i++)
+		if (pc_str_caseeq(name, pc_str_c(conf->response_headers[i].name)))
+			return true;
+	return false;
+}
+
+/*
+ * The gateway's security headers, on every response it sends: HSTS on TLS listeners (its
+ * value replaces the upstream's: the gateway owns the TLS), nosniff unless the upstream
+ * said it, and the configured response_headers (replacing the upstream's too).
+ */
+static int
+add_security_headers(struct pc_buf *out, const struct pc_req *req, bool have_nosniff)
+{
+	const struct pc_conf	*conf = req->conf;
+	unsigned		 i;
+	int			 rc = 0;
+
+	if (req->tls && req->listener != NULL && req->listener->hsts != NULL)
+		rc |= add_field(out, PC_STR("Strict-Transport-Security"),
+		    pc_str_c(req->listener->hsts));
+	if (!have_nosniff)
+		rc |= add_field(out, PC_STR("X-Content-Type-Options"), PC_STR("nosniff"));
+	for (i = 0; i < conf->nresponse_headers; i++)
+		rc |= add_field(out, pc_str_c(conf->response_headers[i].name),
+		    pc_str_c(conf->response_headers[i].value));
+	return rc;
+}
+
 int
 pc_out_response_head(struct exchange *ex, struct pc_buf *out)
 {
@@ -298,6 +381,7 @@ pc_out_response_head(struct exchange *ex, struct pc_buf *out)
 	const struct pc_hdr	*h;
 	bool			 listed = connection_lists_fields(m);
 	bool			 drop = ex->req.conf->drop_server_header, date = false;
+	bool			 nosniff = false;
 	unsigned		 i;
 	int			 rc = 0;
 
@@ -321,6 +405,19 @@ pc_out_response_head(struct exchange *ex, struct pc_buf *out)
 		case H_DATE:
 			date = true;
 			break;
+		case H_HSTS:
+			if (ex->req.tls && ex->req.listener != NULL &&
+			    ex->req.listener->hsts != NULL)
+				continue;	/* replaced by the gateway's */
+			break;
+		case H_NOSNIFF:
+			nosniff = true;
+			break;
+		case H_OTHER:
+			if (ex->req.conf->nresponse_headers > 0 &&
+			    configured(ex->req.conf, h->name))
+				continue;	/* replaced by the configured value */
+			break;
 		default:
 			break;
 		}
@@ -330,6 +427,7 @@ pc_out_response_head(struct exchange *ex, struct pc_buf *out)
 	}
 	if (!date)
 		rc |= add_field(out, PC_STR("Date"), http_date());
+	rc |= add_security_headers(out, &ex->req, nosniff);
 	rc |= add_field(out, PC_STR("X-Request-Id"), pc_str_make(ex->req.id, ex->req.id_len));
 	if (ex->resp_body == BODY_LENGTH || (ex->resp_body == BODY_NONE &&
 	    (m->flags & PC_MSG_HAS_CL))) {
@@ -361,10 +459,17 @@ pc_out_error(struct pc_buf *out, const struct pc_req *req, int status, enum pc_r
 	    pc_status_text(status), pc_reason_name(reason), req->id);
 	if (n < 0 || (size_t)n >= sizeof(body))
 		return -PC_ERANGE;
+	/* Cache-Control: no-store on every answer the gateway makes itself: a cache between
+	 * must not keep a 401 or 403 (RFC 6750 5.3) or serve one to someone else. */
 	rc |= pc_buf_printf(out, "HTTP/1.1 %d %s\r\nDate: %.*s\r\n"
 	    "Content-Type: application/json\r\nContent-Length: %d\r\nX-Request-Id: %s\r\n"
-	    "Cache-Control: no-store\r\n%s\r\n", status, pc_status_text(status),
+	    "Cache-Control: no-store\r\n%s", status, pc_status_text(status),
 	    PC_STR_FMT(http_date()), n, req->id, close ? "Connection: close\r\n" : "");
+	if (reason == PC_R_REDIRECT_HTTPS && req->location.len > 0)
+		rc |= add_field(out, PC_STR("Location"), req->location);
+	if (req->conf != NULL)
+		rc |= add_security_headers(out, req, false);
+	rc |= pc_buf_add_str(out, PC_STR("\r\n"));
 	rc |= pc_buf_add(out, body, (size_t)n);
 	return rc == 0 ? 0 : -PC_ENOMEM;
 }

@@ -31,6 +31,8 @@ struct confslot {
 /* One upstream target's state in one worker: passive health and the keep-alive pool. */
 struct target {
 	struct pc_addr	 addr;
+	char		*pool_key;	/* a copy of the upstream's pool_key: "" plain, else the
+					 * TLS settings (pools survive reloads, configs do not) */
 	uint32_t	 fails;		/* consecutive failures */
 	uint64_t	 ejected_until_ms;
 	struct upconn	*idle;		/* pooled idle connections (LIFO) */
@@ -65,6 +67,7 @@ struct worker {
 struct listener {
 	struct pc_io	 io;
 	struct worker	*w;
+	unsigned	 idx;		/* in conf->listeners (stable: reload refuses changes) */
 };
 
 #define C_RD_READY	0x01u
@@ -77,6 +80,9 @@ struct listener {
 #define C_AGAIN		0x80u	/* something changed while it ran: go round again */
 #define C_LINGER	0x100u	/* answered and half-closed: discarding input, then close */
 #define C_HUP		0x200u	/* the peer's FIN or an error was seen: read to the end */
+#define C_HANDSHAKE	0x400u	/* TLS handshake not finished yet */
+#define C_RD_WANTS_WR	0x800u	/* TLS: a read waits for the socket to be writable */
+#define C_WR_WANTS_RD	0x1000u	/* TLS: a write waits for the socket to be readable */
 
 struct conn {
 	struct pc_io	 io;
@@ -92,6 +98,12 @@ struct conn {
 	uint32_t	 linger_bytes;
 	uint16_t	 flags;
 	uint8_t		 family;
+	uint8_t		 lidx;		/* index of the listener in the configuration */
+	struct ssl_st	*ssl;		/* NULL: plain */
+	struct pc_tls_server *tls;	/* the listener's TLS state, held while <ssl> lives */
+	struct pc_tls_peer *peer;	/* verified client certificate, or NULL */
+	char		*peer_hdr;	/* its header value, made on first use */
+	const char	*tls_version;	/* static text, for the log; NULL: plain */
 	uint8_t		 addr[16];	/* peer address, network order, for trusted_proxies */
 	char		 ip[46];	/* peer address as text */
 };
@@ -102,6 +114,9 @@ struct conn {
 #define U_REUSED	0x08u
 #define U_CLOSED	0x10u
 #define U_HUP		0x80u	/* 0x20, 0x40: upstream.c's re-entrancy flags */
+#define U_HANDSHAKE	0x100u	/* TLS handshake running (U_CONNECTING stays set) */
+#define U_RD_WANTS_WR	0x200u
+#define U_WR_WANTS_RD	0x400u
 
 struct upconn {
 	struct pc_io	 io;
@@ -112,7 +127,8 @@ struct upconn {
 	struct upconn	*next;		/* pool list */
 	struct exchange	*ex;		/* NULL while pooled */
 	struct pc_buf	 in;
-	uint8_t		 flags;
+	struct ssl_st	*ssl;		/* NULL: plain */
+	uint16_t	 flags;
 };
 
 enum body_kind { BODY_NONE, BODY_LENGTH, BODY_CHUNKED, BODY_CLOSE };
@@ -161,7 +177,8 @@ struct exchange {
 };
 
 /* conn.c */
-void		 pc_conn_accept(struct worker *w, int fd, const struct sockaddr_storage *ss);
+void		 pc_conn_accept(struct worker *w, unsigned lidx, int fd,
+    const struct sockaddr_storage *ss);
 void		 pc_conn_close(struct conn *c);
 void		 pc_conn_drain(struct worker *w);
 /* Called by the upstream side when it made progress the client side must see. */
@@ -174,18 +191,23 @@ PC_MUST_CHECK int pc_up_start(struct exchange *ex);	/* pick a target, connect or
 void		 pc_up_drive(struct upconn *up);
 void		 pc_up_release(struct exchange *ex, bool reusable);
 void		 pc_up_worker_fini(struct worker *w);
-struct target	*pc_up_target(struct worker *w, const struct pc_addr *addr);
+struct target	*pc_up_target(struct worker *w, const struct pc_addr *addr, const char *pool_key);
 
 /* h1_out.c */
 PC_MUST_CHECK int pc_out_request_head(struct exchange *ex, const struct pc_msg *msg,
-    const struct conn *c);
+    struct conn *c);
 PC_MUST_CHECK int pc_out_response_head(struct exchange *ex, struct pc_buf *out);
 PC_MUST_CHECK int pc_out_error(struct pc_buf *out, const struct pc_req *req, int status,
     enum pc_reason reason, bool close);
 PC_MUST_CHECK int pc_out_chunk(struct pc_buf *out, const char *data, size_t len);
 
 /* sockio.c */
-PC_MUST_CHECK int pc_send_pending(int fd, const struct pc_buf *b, size_t *off, bool *ready);
+#define PC_SOCK_ERROR	(-1)
+#define PC_SOCK_AGAIN	(-2)
+ssize_t		 pc_sock_read(int fd, struct ssl_st *ssl, void *buf, size_t len,
+    unsigned *wait);
+PC_MUST_CHECK int pc_send_pending(int fd, struct ssl_st *ssl, const struct pc_buf *b,
+    size_t *off, unsigned *wait);
 
 /* bufcache.c */
 void		 pc_buf_take(struct worker *w, struct pc_buf *b);

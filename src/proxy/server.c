@@ -189,7 +189,7 @@ accept_cb(struct pc_loop *loop, struct pc_io *io, unsigned events)
 			continue;
 		}
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		pc_conn_accept(w, fd, &ss);
+		pc_conn_accept(w, l->idx, fd, &ss);
 	}
 }
 
@@ -309,6 +309,7 @@ pc_server_start(const struct pc_conf *conf, char *err, size_t errlen)
 
 			l->w = w;
 			l->io.cb = accept_cb;
+			l->idx = j;
 			l->io.fd = bind_socket(&conf->listeners[j].addr, true, err, errlen);
 			if (l->io.fd == -1)
 				goto fail;

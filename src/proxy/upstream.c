@@ -15,6 +15,7 @@
 
 #include "observe/observe.h"
 #include "proxy/proxy_int.h"
+#include "tls/tls.h"
 #include "core/banned.h"
 
 #define U_RUNNING	0x20u
@@ -24,15 +25,23 @@ static void	up_io_cb(struct pc_loop *loop, struct pc_io *io, unsigned events);
 static void	up_timeout_cb(struct pc_loop *loop, struct pc_timer *t);
 static int	up_connect(struct exchange *ex);
 
+/*
+ * The worker's state for one target, found by address and TLS settings: two upstreams that
+ * reach the same address the same way share pools and health; a plain and a TLS upstream
+ * (or two with different CAs) never share a connection.
+ */
 struct target *
-pc_up_target(struct worker *w, const struct pc_addr *addr)
+pc_up_target(struct worker *w, const struct pc_addr *addr, const char *pool_key)
 {
 	struct target	*t;
 	unsigned	 i;
 
+	if (pool_key == NULL)
+		pool_key = "";
 	for (i = 0; i < w->ntargets; i++) {
 		t = w->targets[i];
-		if (t->addr.len == addr->len && memcmp(&t->addr.ss, &addr->ss, addr->len) == 0)
+		if (t->addr.len == addr->len && memcmp(&t->addr.ss, &addr->ss, addr->len) == 0 &&
+		    strcmp(t->pool_key, pool_key) == 0)
 			return t;
 	}
 	if (w->ntargets == w->captargets) {
@@ -47,6 +56,11 @@ pc_up_target(struct worker *w, const struct pc_addr *addr)
 	t = calloc(1, sizeof(*t));
 	if (t == NULL)
 		return NULL;
+	t->pool_key = strdup(pool_key);
+	if (t->pool_key == NULL) {
+		free(t);
+		return NULL;
+	}
 	t->addr = *addr;
 	w->targets[w->ntargets++] = t;
 	return t;
@@ -71,6 +85,10 @@ up_close(struct upconn *up)
 	up->flags |= U_CLOSED;
 	pc_timer_disarm(w->loop, &up->timer);
 	pc_loop_del(w->loop, &up->io);
+	if (up->ssl != NULL) {
+		pc_tls_close(up->ssl);
+		up->ssl = NULL;
+	}
 	close(up->io.fd);
 	up->io.fd = -1;
 	up->ex = NULL;
@@ -129,7 +147,7 @@ pick_target(struct exchange *ex, struct target *avoid)
 	unsigned		 i;
 
 	for (i = 0; i < u->ntargets; i++) {
-		t = pc_up_target(w, &u->targets[(*rr)++ % u->ntargets]);
+		t = pc_up_target(w, &u->targets[(*rr)++ % u->ntargets], u->pool_key);
 		if (t == NULL)
 			return NULL;
 		if (t == avoid && u->ntargets > 1)
@@ -256,7 +274,18 @@ up_connect(struct exchange *ex)
 		free(up);
 		return connect_failed(ex, PC_R_UPSTREAM_CONNECT);
 	}
+	if (ex->ups->tls != NULL) {
+		up->ssl = pc_tls_client_ssl(ex->ups->tls, fd, (const struct sockaddr *)&t->addr.ss);
+		if (up->ssl == NULL) {
+			close(fd);
+			free(up);
+			return connect_failed(ex, PC_R_UPSTREAM_TLS);
+		}
+		up->flags |= U_HANDSHAKE;
+	}
 	if (pc_loop_add(w->loop, &up->io) != 0) {
+		if (up->ssl != NULL)
+			pc_tls_close(up->ssl);
 		close(fd);
 		free(up);
 		return connect_failed(ex, PC_R_UPSTREAM_CONNECT);
@@ -316,7 +345,7 @@ up_timeout_cb(struct pc_loop *loop, struct pc_timer *t)
 	}
 	/* A connect that never completes is an unreachable upstream (502), like a refused
 	 * one; a silent upstream after connecting is a timeout (504). */
-	if (up->flags & U_CONNECTING)
+	if (up->flags & (U_CONNECTING | U_HANDSHAKE))
 		up_failed(up, PC_R_UPSTREAM_CONNECT_TIMEOUT, true);
 	else
 		up_failed(up, PC_R_UPSTREAM_TIMEOUT, false);
@@ -327,14 +356,18 @@ static int
 up_write(struct upconn *up)
 {
 	struct exchange	*ex = up->ex;
-	bool		 ready = (up->flags & U_WR_READY) != 0;
+	unsigned	 wait = 0;
 
-	if (pc_send_pending(up->io.fd, &ex->upout, &ex->upout_off, &ready) != 0) {
+	if (!(up->flags & U_WR_READY))
+		return 0;
+	if (pc_send_pending(up->io.fd, up->ssl, &ex->upout, &ex->upout_off, &wait) != 0) {
 		up_failed(up, PC_R_UPSTREAM_RESET, false);
 		return -1;
 	}
-	if (!ready)
-		up->flags &= (uint8_t)~U_WR_READY;
+	if (wait != 0)
+		up->flags &= (uint16_t)~U_WR_READY;
+	if (wait == PC_IO_READ)
+		up->flags |= U_WR_WANTS_RD;
 	if (ex->upout_off == ex->upout.len) {
 		if (ex->req_body != BODY_NONE) {
 			ex->upout.len = 0;
@@ -499,6 +532,7 @@ up_read(struct upconn *up)
 	enum pc_reason	 r;
 	ssize_t		 n;
 	size_t		 want;
+	unsigned	 wait = 0;
 	bool		 progress = false;
 
 	while ((up->flags & U_RD_READY) && !ex->resp_done && ex->c->out.len < PC_OUT_HIGH) {
@@ -508,13 +542,13 @@ up_read(struct upconn *up)
 			return false;
 		}
 		want = up->in.cap - up->in.len;
-		n = read(up->io.fd, up->in.data + up->in.len, want);
-		if (n > 0 && (size_t)n < want && !(up->flags & U_HUP))
-			up->flags &= (uint8_t)~U_RD_READY;	/* drained (see conn_read) */
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && errno == EAGAIN) {
-			up->flags &= (uint8_t)~U_RD_READY;
+		n = pc_sock_read(up->io.fd, up->ssl, up->in.data + up->in.len, want, &wait);
+		if (n > 0 && (size_t)n < want && !(up->flags & U_HUP) && up->ssl == NULL)
+			up->flags &= (uint16_t)~U_RD_READY;	/* drained (see conn_read) */
+		if (n == PC_SOCK_AGAIN) {
+			up->flags &= (uint16_t)~U_RD_READY;
+			if (wait == PC_IO_WRITE)
+				up->flags |= U_RD_WANTS_WR;
 			break;
 		}
 		if (n <= 0) {
@@ -561,6 +595,34 @@ up_read(struct upconn *up)
 	return true;
 }
 
+/*
+ * TLS to the upstream, under the connect timeout: a handshake that fails (certificate not
+ * trusted, wrong name, no common protocol) is a failed connect, retried on another target
+ * like a refused one. Returns true once done.
+ */
+static bool
+up_handshake(struct upconn *up)
+{
+	int rc = pc_tls_handshake(up->ssl);
+
+	switch (rc) {
+	case 1:
+		up->flags &= (uint16_t)~U_HANDSHAKE;
+		arm_read_timer(up);
+		return true;
+	case PC_TLS_WANT_READ:
+		up->flags &= (uint16_t)~U_RD_READY;
+		return false;
+	case PC_TLS_WANT_WRITE:
+		up->flags &= (uint16_t)~U_WR_READY;
+		return false;
+	default:
+		up->ex->req.detail = pc_tls_last_error(up->ssl);
+		up_failed(up, PC_R_UPSTREAM_TLS, true);
+		return false;
+	}
+}
+
 static void
 up_step(struct upconn *up)
 {
@@ -578,9 +640,12 @@ up_step(struct upconn *up)
 			    PC_R_UPSTREAM_CONNECT, true);
 			return;
 		}
-		up->flags &= (uint8_t)~U_CONNECTING;
-		arm_read_timer(up);
+		up->flags &= (uint16_t)~U_CONNECTING;
+		if (up->ssl == NULL)
+			arm_read_timer(up);
 	}
+	if ((up->flags & U_HANDSHAKE) && !up_handshake(up))
+		return;
 	if (up_write(up) != 0)
 		return;
 	if (!ex->req_done && ex->upout.len - ex->upout_off < PC_UPOUT_HIGH &&
@@ -604,10 +669,10 @@ pc_up_drive(struct upconn *up)
 	}
 	up->flags |= U_RUNNING;
 	do {
-		up->flags &= (uint8_t)~U_AGAIN;
+		up->flags &= (uint16_t)~U_AGAIN;
 		up_step(up);
 	} while ((up->flags & U_AGAIN) && !(up->flags & U_CLOSED) && up->ex != NULL);
-	up->flags &= (uint8_t)~U_RUNNING;
+	up->flags &= (uint16_t)~U_RUNNING;
 }
 
 static void
@@ -616,12 +681,18 @@ up_io_cb(struct pc_loop *loop, struct pc_io *io, unsigned events)
 	struct upconn *up = (struct upconn *)((char *)io - offsetof(struct upconn, io));
 
 	(void)loop;
-	if (events & PC_IO_READ)
+	if (events & PC_IO_READ) {
 		up->flags |= U_RD_READY;
+		if (up->flags & U_WR_WANTS_RD)
+			up->flags = (uint16_t)((up->flags & ~U_WR_WANTS_RD) | U_WR_READY);
+	}
 	if (events & PC_IO_HUP)
 		up->flags |= U_HUP;
-	if (events & PC_IO_WRITE)
+	if (events & PC_IO_WRITE) {
+		if (up->flags & U_RD_WANTS_WR)
+			up->flags = (uint16_t)((up->flags & ~U_RD_WANTS_WR) | U_RD_READY);
 		up->flags |= U_WR_READY;
+	}
 	if (up->ex == NULL) {
 		/* Pooled and idle: any readiness to read is the upstream closing (or talking
 		 * out of turn). Either way the connection is done. */
@@ -645,12 +716,12 @@ pc_up_release(struct exchange *ex, bool reusable)
 	if (ex->up_end_us == 0)
 		ex->up_end_us = pc_now_us();
 	if (!reusable || t->nidle >= ex->ups->keepalive_max || up->in.len > 0 ||
-	    (up->flags & (U_CONNECTING | U_CLOSED)) || w->draining) {
+	    (up->flags & (U_CONNECTING | U_HANDSHAKE | U_CLOSED)) || w->draining) {
 		up_close(up);
 		return;
 	}
 	up->ex = NULL;
-	up->flags &= (uint8_t)~U_REUSED;
+	up->flags &= (uint16_t)~U_REUSED;
 	pc_buf_give(w, &up->in);
 	up->next = t->idle;
 	t->idle = up;
@@ -669,6 +740,7 @@ pc_up_worker_fini(struct worker *w)
 			w->targets[i]->idle = up->next;
 			up_close(up);
 		}
+		free(w->targets[i]->pool_key);
 		free(w->targets[i]);
 	}
 	free(w->targets);

@@ -306,13 +306,13 @@ static const struct {
 	    "    path: /api/**\n"
 	    "    upstream: b\n",
 	    "t.yaml:6:5: route 'api': not public and no authentication configured; deny by "
-	    "default (set public: true, or add authentication once available)" },
+	    "default (set public: true, or client_cert: required)" },
 	{ "route public false", LS UP "routes:\n"
 	    "  - path: /api/**\n"
 	    "    upstream: b\n"
 	    "    public: false\n",
 	    "t.yaml:8:13: route '/api/**': not public and no authentication configured; deny "
-	    "by default (set public: true, or add authentication once available)" },
+	    "by default (set public: true, or client_cert: required)" },
 	{ "route bad name", LS UP "routes:\n"
 	    "  - name: 'a b'\n"
 	    "    path: /x\n"
@@ -832,8 +832,8 @@ static void
 test_warnings(void **state)
 {
 	static const char *const want[] = {
-		"t.yaml:2: warning: listener 0.0.0.0:80 is not on loopback and TLS is not "
-		    "available yet: its traffic is plaintext",
+		"t.yaml:2: warning: listener 0.0.0.0:80 is not on loopback and has no TLS: its "
+		    "traffic is plaintext",
 		"t.yaml:8: warning: admin listener 0.0.0.0:9901 is not on loopback",
 		"t.yaml:8: warning: admin API enabled without admin.token: only /healthz is served",
 		"t.yaml:5: warning: trusted_proxies contains ::/0: every client can choose the "

@@ -10,12 +10,47 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "config/config.h"
 #include "demo/demo.h"
 #include "http/http.h"
+#include "tls/tls.h"
 #include "core/banned.h"
+
+static char	tls_dir[64];
+
+/* What `portcullis demo` does before loading its configuration: a throwaway certificate in
+ * a private directory named by PC_DEMO_TLS_DIR. */
+static int
+demo_tls_dir(void)
+{
+	char cert[128], key[128], fp[96];
+
+	(void)snprintf(tls_dir, sizeof(tls_dir), "/tmp/pc-test-demo-XXXXXX");
+	if (pc_tls_init() != 0 || mkdtemp(tls_dir) == NULL)
+		return -1;
+	(void)snprintf(cert, sizeof(cert), "%s/demo.crt", tls_dir);
+	(void)snprintf(key, sizeof(key), "%s/demo.key", tls_dir);
+	if (pc_tls_selfsigned("localhost", 1, cert, key, fp) != 0)
+		return -1;
+	if (strlen(fp) != 95)
+		return -1;
+	return setenv("PC_DEMO_TLS_DIR", tls_dir, 1);
+}
+
+static void
+demo_tls_dir_remove(void)
+{
+	char path[128];
+
+	(void)snprintf(path, sizeof(path), "%s/demo.crt", tls_dir);
+	(void)unlink(path);
+	(void)snprintf(path, sizeof(path), "%s/demo.key", tls_dir);
+	(void)unlink(path);
+	(void)rmdir(tls_dir);
+}
 
 /* The tests run from the repository root (make unit); with an absolute __FILE__ they run
  * from anywhere. */
@@ -94,12 +129,19 @@ test_config_loads(void **state)
 	memset(&err, 0, sizeof(err));
 	/* `portcullis demo` sets this (a random token per run) before it loads the file. */
 	assert_int_equal(setenv("PC_DEMO_ADMIN_TOKEN", "demo-token-for-the-unit-test", 1), 0);
+	/* ... and makes its TLS certificate in a fresh directory named by PC_DEMO_TLS_DIR. */
+	assert_int_equal(demo_tls_dir(), 0);
 	rc = pc_conf_load_mem("demo.yaml", pc_demo_yaml, strlen(pc_demo_yaml), &c, &err);
 	if (rc != 0)
 		fail_msg("demo.yaml refused: %s", err.text);
 	assert_int_equal(c->workers, 1);
-	assert_int_equal(c->nlisteners, 1);
+	assert_int_equal(c->nlisteners, 2);
 	assert_string_equal(c->listeners[0].addr.text, "127.0.0.1:8080");
+	assert_null(c->listeners[0].tls);
+	assert_string_equal(c->listeners[1].addr.text, "127.0.0.1:8443");
+	assert_non_null(c->listeners[1].tls);
+	assert_string_equal(c->listeners[1].hsts, "max-age=31536000");
+	assert_int_equal(c->nresponse_headers, 2);
 	assert_true(c->admin_enabled);
 	assert_string_equal(c->admin_token, "demo-token-for-the-unit-test");
 	assert_string_equal(c->admin_addr.text, "127.0.0.1:9901");
@@ -130,6 +172,7 @@ test_config_loads(void **state)
 	assert_true(pc_conf_warnings(c, count_warning, &nwarn) >= 6);
 	assert_true(nwarn >= 6);
 	pc_conf_unref(c);
+	demo_tls_dir_remove();
 }
 
 int
