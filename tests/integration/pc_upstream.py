@@ -21,12 +21,21 @@ Behaviours (matched on the END of the path, so any route prefix works):
   .../resp-cl-te     a response with both Content-Length and Transfer-Encoding
 Every response carries "Server: test-upstream", "X-Powered-By: PHP" and
 "X-Upstream: <name>".
+
+TLS (off unless asked): Upstream(..., tls_cert=PEM chain, tls_key=PEM key) serves TLS on
+the same port; tls_client_ca=PEM + tls_client_cert="optional"|"required" asks for a client
+certificate verified against that CA; tls_context= an ssl.SSLContext of the test's own
+instead. Each Recorded then has .tls (dict: version, cipher, sni, alpn) and .peer_subject
+(RFC 2253 string of the verified client certificate, None without one), .peer_sha256 and
+.peer_cert (ssl's dict); the echo gains a "tls" member. A failed handshake is no test
+bug: it is kept in .tls_failures (strings), not in .errors. Plain upstreams are unchanged.
 """
 
 import hashlib
 import json
 import re
 import socket
+import ssl
 import threading
 import time
 
@@ -37,6 +46,7 @@ NOLENGTH_BODY = b"no length, close-delimited " + b"n" * 50000 + b" end"
 BIG_BLOCK = bytes(range(256)) * 256          # 64 KiB
 KEEP_BODY_MAX = 8 << 20                        # larger bodies: length + sha256 only
 IO_TIMEOUT = 30.0
+HANDSHAKE_TIMEOUT = 10.0
 
 _BEHAVIOUR = re.compile(
     r"/(slow|close-mid|close-before|chunked|nolength|big|status/(\d{3})|hop|"
@@ -59,6 +69,10 @@ class Recorded(HeaderList):
         self.complete = False
         self.t_head = time.monotonic()
         self.t_done = None
+        self.tls = None              # TLS upstreams: version, cipher, sni, alpn
+        self.peer_subject = None     # verified client certificate, RFC 2253
+        self.peer_sha256 = None      # hex SHA-256 of its DER
+        self.peer_cert = None        # ssl.SSLSocket.getpeercert() of it
 
     @property
     def path(self):
@@ -72,9 +86,58 @@ class Recorded(HeaderList):
                                                     self.headers, self.body_len)
 
 
+# RFC 4514 short names of the attribute types Python's ssl reports by long name.
+_SHORT = {"commonName": "CN", "organizationName": "O", "organizationalUnitName": "OU",
+          "countryName": "C", "localityName": "L", "stateOrProvinceName": "ST",
+          "streetAddress": "STREET", "domainComponent": "DC", "userId": "UID"}
+
+
+def _rfc2253(subject):
+    """ssl's subject tuple -> an RFC 2253 string (last RDN first, RFC 4514 escapes)."""
+    def esc(v):
+        v = re.sub(r'([,+"\\<>;])', r"\\\1", v)
+        if v[:1] in ("#", " "):
+            v = "\\" + v
+        if v.endswith(" "):
+            v = v[:-1] + "\\ "
+        return v
+    rdns = []
+    for rdn in subject:
+        rdns.append("+".join("%s=%s" % (_SHORT.get(k, k), esc(v)) for k, v in rdn))
+    return ",".join(reversed(rdns))
+
+
+def server_context(cert, key, client_ca=None, client_cert="none"):
+    """The upstream's server-side context: <cert> (PEM chain) and <key>; <client_cert>
+    "optional" or "required" verifies client certificates against <client_ca>."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(cert, key)
+    if client_cert != "none":
+        if not client_ca:
+            raise ValueError("client_cert=%r needs client_ca" % (client_cert,))
+        ctx.load_verify_locations(cafile=client_ca)
+        ctx.verify_mode = {"optional": ssl.CERT_OPTIONAL,
+                           "required": ssl.CERT_REQUIRED}[client_cert]
+    return ctx
+
+
+def _remember_sni(sslsock, server_name, ctx):
+    # Called during the handshake; the name is read back once it completes.
+    sslsock.pc_sni = server_name
+    return None
+
+
 class Upstream:
-    def __init__(self, name="up", port=0):
+    def __init__(self, name="up", port=0, tls_cert=None, tls_key=None, tls_client_ca=None,
+                 tls_client_cert="none", tls_context=None):
         self.name = name
+        self.tls_ctx = tls_context
+        if self.tls_ctx is None and tls_cert:
+            self.tls_ctx = server_context(tls_cert, tls_key, tls_client_ca, tls_client_cert)
+        if self.tls_ctx is not None and self.tls_ctx.sni_callback is None:
+            self.tls_ctx.sni_callback = _remember_sni
+        self.tls_failures = []  # TLS: handshakes that failed (str of the error)
         self.lock = threading.Condition()
         self.requests = []      # complete requests, in arrival order
         self.heads = []         # every head seen, complete body or not
@@ -104,7 +167,9 @@ class Upstream:
             conns = list(self._conns)
         for c in conns:
             try:
-                c.shutdown(socket.SHUT_RDWR)
+                # socket.socket's own shutdown: SSLSocket.shutdown would also drop its
+                # SSL object under the feet of the thread still reading from it.
+                socket.socket.shutdown(c, socket.SHUT_RDWR)
             except OSError:
                 pass
         for t in list(self._threads):
@@ -180,10 +245,67 @@ class Upstream:
             self._threads = [x for x in self._threads if x.is_alive()]
             self._threads.append(t)
 
+    def _handshake(self, c):
+        """TLS upstreams: the handshake, in the connection's own thread (a silent client
+        must not stall the accept loop). Returns the SSLSocket and its TLS facts, or
+        (None, None) after recording the failure."""
+        c.settimeout(HANDSHAKE_TIMEOUT)
+        s = self.tls_ctx.wrap_socket(c, server_side=True, do_handshake_on_connect=False)
+        with self.lock:
+            self._conns.discard(c)
+            self._conns.add(s)
+        try:
+            s.do_handshake()
+        except (OSError, ssl.SSLError, ValueError) as e:
+            with self.lock:
+                self.tls_failures.append("%s: %s" % (type(e).__name__, e))
+                self._conns.discard(s)
+                self.lock.notify_all()
+            try:
+                s.close()
+            except OSError:
+                pass
+            return None, None
+        cipher = s.cipher()
+        info = {"tls": {"version": s.version(), "cipher": cipher[0] if cipher else None,
+                        "sni": getattr(s, "pc_sni", None),
+                        "alpn": s.selected_alpn_protocol()},
+                "peer_subject": None, "peer_sha256": None, "peer_cert": None}
+        der = s.getpeercert(binary_form=True)
+        if der:
+            info["peer_cert"] = s.getpeercert()
+            info["peer_sha256"] = hashlib.sha256(der).hexdigest()
+            info["peer_subject"] = _rfc2253(info["peer_cert"].get("subject", ()))
+        return s, info
+
+    def wait_tls_failures(self, n, timeout=5.0):
+        """Waits until at least n TLS handshakes failed; returns their descriptions."""
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            while len(self.tls_failures) < n:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self.lock.wait(left)
+            return list(self.tls_failures)
+
     def _serve(self, c, cid):
+        tls = None
+        if self.tls_ctx is not None:
+            raw = c
+            try:
+                c, tls = self._handshake(raw)
+            except Exception as e:  # a bug in the test upstream: make it visible
+                self.errors.append(e)
+                with self.lock:
+                    self._conns.discard(raw)
+                raw.close()
+                return
+            if c is None:
+                return
         c.settimeout(IO_TIMEOUT)
         c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        st = {"buf": b""}
+        st = {"buf": b"", "tls": tls}
         try:
             while not self._stopping:
                 rec = self._read_request(c, cid, st)
@@ -234,6 +356,9 @@ class Upstream:
             k, _, v = s.partition(":")
             hdrs.append((k, v.strip(" \t")))
         rec = Recorded(cid, parts[0], parts[1], parts[2], hdrs, head + b"\r\n\r\n")
+        if st.get("tls") is not None:
+            for k, v in st["tls"].items():
+                setattr(rec, k, v)
         with self.lock:
             self.heads.append(rec)
             self.lock.notify_all()
@@ -383,6 +508,9 @@ class Upstream:
                 "body_len": rec.body_len, "conn": rec.conn_id}
         if rec.body_len <= 65536:
             echo["body"] = rec.body.decode("latin-1")
+        if rec.tls is not None:
+            echo["tls"] = dict(rec.tls, peer_subject=rec.peer_subject,
+                               peer_sha256=rec.peer_sha256)
         self._send(c, 200, [("Content-Type", "application/json")],
                    json.dumps(echo).encode(), close=close, head_only=head_only)
         return not close

@@ -1,24 +1,27 @@
 """
 The conformance profile (/work/shared/conformance.md): the real binary started with
 examples/conformance.yaml and only environment variables, checked row by row for what
-exists in this release (R1 /health GET, R2 /public/** GET+POST, public), plus the
+exists in this release (R1 /health GET, R2 /public/** GET+POST, public; R11 /mtls/** GET
+with a client certificate verified against PC_CLIENT_CA, on PC_TLS_LISTEN), plus the
 caller-visible statuses: 404, 400 + close, 414/431/413, 502, and what the upstream and
 PC_LOG_DIR receive.
 """
 
 import os
+import ssl
 
 import pytest
 
 from pc_checks import REQ_ID, check_error_response, send_raw
 from pc_client import Conn, build_request, free_port, free_ports, poll, read_jsonl, request
 from pc_gateway import REPO, Gateway
+from pc_tls import *        # noqa: F401,F403 - fixture tls_certs, client_context, ...
 
 CONF = os.path.join(REPO, "examples", "conformance.yaml")
 
 
 @pytest.fixture
-def conformance(tmp_path, upstream_factory):
+def conformance(tmp_path, upstream_factory, tls_certs):
     started = []
 
     def make(upstream_addr=None):
@@ -31,9 +34,10 @@ def conformance(tmp_path, upstream_factory):
         if upstream_addr is None:
             up = upstream_factory("conf-up")
             upstream_addr = up.addr
-        dummies = {}
-        for name in ("server.crt", "server.key", "clients-ca.crt", "jwks.json",
-                     "api-keys.db"):
+        dummies = {"server.crt": tls_certs.server_ec.chain,
+                   "server.key": tls_certs.server_ec.key,
+                   "clients-ca.crt": tls_certs.client_ca.cert}
+        for name in ("jwks.json", "api-keys.db"):
             p = os.path.join(d, name)
             with open(p, "w") as f:
                 f.write("{}\n" if name.endswith(".json") else "")
@@ -50,6 +54,7 @@ def conformance(tmp_path, upstream_factory):
                          "event_log": os.path.join(logs, "events.jsonl")},
                      port, admin, env=env, cfg_file=CONF)
         gw.upstream = up
+        gw.tls_port = tls
         started.append(gw)
         return gw.start()
 
@@ -143,3 +148,31 @@ def test_access_log_in_log_dir(conformance):
     send_raw(gw.port, b"GET /public/a%2F HTTP/1.1\r\nHost: a\r\nX-Request-Id: conf-2\r\n\r\n")
     assert poll(lambda: [x for x in read_jsonl(gw.event_log)
                          if x.get("request_id") == "conf-2"]), "no events.jsonl entry"
+
+
+def test_r11_mtls(conformance, tls_certs):
+    c = tls_certs
+    gw = conformance()
+    alice = client_context(ca=c.ca, cert=c.alice)
+    r = tls_request(gw.tls_port, alice, "GET", "/mtls/orders")
+    assert r.status == 200, r
+    rec = gw.upstream.wait_requests(1)[0]
+    assert rec.target == "/mtls/orders"
+    assert rec.header("x-client-cert").startswith("sha256=" + c.alice.fingerprint)
+    assert rec.header("x-forwarded-proto") == "https"
+    # Other methods: 404, as for any route.
+    assert tls_request(gw.tls_port, alice, "POST", "/mtls/orders", body=b"").status == 404
+    # No certificate on the TLS listener, or the plain listener: 403, nothing upstream.
+    gw.upstream.clear()
+    anon = client_context(ca=c.ca)
+    for r in (tls_request(gw.tls_port, anon, "GET", "/mtls/orders"),
+              request(gw.port, "GET", "/mtls/orders")):
+        assert r.status == 403 and r.json()["reason"] == "tls_client_cert_required", r
+    # A certificate from another CA does not get a connection at all.
+    with pytest.raises((ssl.SSLError, OSError)):
+        r = tls_request(gw.tls_port, client_context(ca=c.ca, cert=c.mallory), "GET",
+                        "/mtls/orders")
+        assert r.status == 0
+    gw.upstream.assert_nothing()
+    # The other rows work over TLS too.
+    assert tls_request(gw.tls_port, anon, "GET", "/health").status == 200

@@ -15,9 +15,10 @@ import pytest
 
 from pc_checks import send_raw
 from pc_client import request, scaled, wait_port
+from pc_tls import client_context, tls_request
 
 BIN = os.environ.get("PORTCULLIS_BIN", "./portcullis")
-PORTS = (8080, 9901, 18080)
+PORTS = (8080, 8443, 9901, 18080)
 
 
 def port_free(port):
@@ -35,7 +36,7 @@ def port_free(port):
 @pytest.fixture
 def demo(tmp_path):
     if not all(port_free(p) for p in PORTS):
-        pytest.skip("a demo port (8080, 9901, 18080) is in use")
+        pytest.skip("a demo port (8080, 8443, 9901, 18080) is in use")
     out = open(tmp_path / "demo.out", "wb")
     env = dict(os.environ)
     env.pop("PC_DEMO_ADMIN_TOKEN", None)    # the demo makes its own, and prints it
@@ -84,5 +85,24 @@ def test_demo_tour(demo):
     m = request(9901, "GET", "/metrics", host="127.0.0.1:9901",
                 headers=[("Authorization", "Bearer " + tok.group(1).decode())])
     assert m.status == 200 and b"portcullis_requests_total" in m.body
+    # HTTPS with the certificate made for this run: the tour names the file to trust
+    # and its fingerprint, which is the certificate the listener presents.
+    m = re.search(rb"--cacert (\S+/demo\.crt) https://127\.0\.0\.1:8443/v1/riders/r-1001",
+                  text)
+    assert m, text
+    cacert = m.group(1).decode()
+    fp = re.search(rb"#   ((?:[0-9A-F]{2}:){31}[0-9A-F]{2})\n", text)
+    assert fp, text
+    r, c = tls_request(8443, client_context(ca=cacert), "GET", "/v1/riders/r-1001",
+                       host="127.0.0.1:8443", server_name="localhost", keep=True)
+    assert r.status == 200 and r.json()["id"] == "r-1001", r
+    assert c.peer_cert_sha256.upper() == fp.group(1).decode().replace(":", "")
+    c.close()
+    assert r.header("strict-transport-security") == "max-age=31536000"
+    assert r.header("x-frame-options") == "DENY" and r.header("x-content-type-options")
+    # The key was read at start and is not left on disk; the certificate stays for curl.
+    assert os.path.exists(cacert) and not os.path.exists(cacert[:-4] + ".key")
     proc.send_signal(signal.SIGINT)
     assert proc.wait(scaled(10)) == 0
+    # Everything the demo made is gone once it stopped.
+    assert not os.path.exists(os.path.dirname(cacert))
