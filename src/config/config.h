@@ -34,6 +34,8 @@ struct pc_conf_listener {
 	struct pc_tls_server *tls;	/* NULL: plain HTTP; owned (one reference) */
 	char		*hsts;		/* TLS only: Strict-Transport-Security value; NULL = off */
 	uint16_t	 redirect_https;	/* plain only: answer 308 to https://host:<port>; 0 = off */
+	bool		 http2;		/* TLS: ALPN offers h2 (tls.http2) */
+	bool		 h2c;		/* plain: HTTP/2 with prior knowledge (h2c: true) */
 };
 
 struct pc_conf_upstream {
@@ -87,6 +89,14 @@ struct pc_conf_route {
 	int		 line;
 };
 
+/* HTTP/2, per connection (http2: section). */
+struct pc_conf_http2 {
+	uint32_t	 max_concurrent_streams;	/* SETTINGS_MAX_CONCURRENT_STREAMS; 128 */
+	uint32_t	 initial_window_bytes;	/* SETTINGS_INITIAL_WINDOW_SIZE; 65535 */
+	uint32_t	 max_resets;		/* client RST_STREAMs per 10 s; 100 */
+	uint32_t	 max_control_frames;	/* SETTINGS/PING/PRIORITY/empty frames per 10 s; 1000 */
+};
+
 struct pc_conf_limits {
 	uint32_t	 request_line_max_bytes;	/* 8192 -> 414 */
 	uint32_t	 header_max_bytes;		/* 32768 -> 431 */
@@ -105,6 +115,7 @@ struct pc_conf {
 	struct pc_conf_listener *listeners;
 	unsigned	 nlisteners;
 	struct pc_conf_limits limits;
+	struct pc_conf_http2 http2;
 	struct pc_cidr	*trusted_proxies;
 	unsigned	 ntrusted_proxies;
 	bool		 report_only;	/* global report-only for deciding phases */

@@ -53,12 +53,16 @@ get_listen(struct pc_conf_loader *ld, struct pc_conf_impl *ci, const struct pc_c
 	return 0;
 }
 
-static const struct {
+/* A section of plain numbers (limits:, http2:): one table row per key, so defaults,
+ * ranges and messages cannot drift apart. */
+struct num_key {
 	const char	*name;
 	uint64_t	 min, max, def;
 	size_t		 off;
-	bool		 wide;	/* uint64_t field */
-} limit_keys[] = {
+	bool		 wide;	/* uint64_t field, else uint32_t */
+};
+
+static const struct num_key limit_keys[] = {
 #define LIM(n, lo, hi, d) { #n, lo, hi, d, offsetof(struct pc_conf_limits, n), false }
 	LIM(request_line_max_bytes, 256, 65536, 8192),
 	LIM(header_max_bytes, 1024, 1048576, 32768),
@@ -73,46 +77,60 @@ static const struct {
 #undef LIM
 };
 
+/* HTTP/2, per connection. The flood limits count per 10 s window (proxy/h2.c). */
+static const struct num_key http2_keys[] = {
+#define H2(n, lo, hi, d) { #n, lo, hi, d, offsetof(struct pc_conf_http2, n), false }
+	H2(max_concurrent_streams, 1, 1000, 128),
+	H2(initial_window_bytes, 1024, 16777215, 65535),
+	H2(max_resets, 1, 100000, 100),
+	H2(max_control_frames, 1, 1000000, 1000),
+#undef H2
+};
+
 static void
-limits_default(struct pc_conf_limits *l)
+numbers_default(const struct num_key *t, size_t n, void *base)
 {
 	size_t i;
 
-	for (i = 0; i < PC_NELEM(limit_keys); i++) {
-		char *f = (char *)l + limit_keys[i].off;
+	for (i = 0; i < n; i++) {
+		char *f = (char *)base + t[i].off;
 
-		if (limit_keys[i].wide)
-			memcpy(f, &limit_keys[i].def, sizeof(uint64_t));
+		if (t[i].wide)
+			memcpy(f, &t[i].def, sizeof(uint64_t));
 		else
-			*(uint32_t *)(void *)f = (uint32_t)limit_keys[i].def;
+			*(uint32_t *)(void *)f = (uint32_t)t[i].def;
 	}
 }
 
 static int
-get_limits(struct pc_conf_loader *ld, struct pc_conf_limits *l, const struct pc_conf_node *v)
+get_numbers(struct pc_conf_loader *ld, const struct num_key *t, size_t n, const char *section,
+    void *base, const struct pc_conf_node *v)
 {
 	const char			*names[PC_NELEM(limit_keys)];
 	const struct pc_conf_node	*vals[PC_NELEM(limit_keys)], *keys[PC_NELEM(limit_keys)];
+	char				 where[32], prefix[32];
 	uint64_t			 x;
 	size_t				 i;
 	int				 rc;
 
-	if ((rc = pc_conf__want_kind(ld, v, PC_NODE_MAP, "", "limits")) != 0)
+	PC_ASSERT(n <= PC_NELEM(limit_keys));
+	if ((rc = pc_conf__want_kind(ld, v, PC_NODE_MAP, "", section)) != 0)
 		return rc;
-	for (i = 0; i < PC_NELEM(limit_keys); i++)
-		names[i] = limit_keys[i].name;
-	if ((rc = pc_conf__map_keys(ld, v, names, PC_NELEM(names), "in limits", vals, keys)) != 0)
+	for (i = 0; i < n; i++)
+		names[i] = t[i].name;
+	(void)snprintf(where, sizeof(where), "in %s", section);
+	(void)snprintf(prefix, sizeof(prefix), "%s.", section);
+	if ((rc = pc_conf__map_keys(ld, v, names, n, where, vals, keys)) != 0)
 		return rc;
-	for (i = 0; i < PC_NELEM(limit_keys); i++) {
-		char *f = (char *)l + limit_keys[i].off;
+	for (i = 0; i < n; i++) {
+		char *f = (char *)base + t[i].off;
 
 		if (vals[i] == NULL)
 			continue;
-		rc = pc_conf__get_u64(ld, vals[i], "limits.", names[i], limit_keys[i].min,
-		    limit_keys[i].max, &x);
+		rc = pc_conf__get_u64(ld, vals[i], prefix, names[i], t[i].min, t[i].max, &x);
 		if (rc != 0)
 			return rc;
-		if (limit_keys[i].wide)
+		if (t[i].wide)
 			memcpy(f, &x, sizeof(x));
 		else
 			*(uint32_t *)(void *)f = (uint32_t)x;
@@ -289,10 +307,10 @@ get_admin(struct pc_conf_loader *ld, struct pc_conf_impl *ci, const struct pc_co
 
 static const char *const top_keys[] = { "workers", "listen", "limits", "trusted_proxies",
 	"report_only", "response", "access_log", "event_log", "admin", "drain_timeout_ms",
-	"upstreams", "routes", "user", "tls_ticket_rotation_s", "response_headers" };
+	"upstreams", "routes", "user", "tls_ticket_rotation_s", "response_headers", "http2" };
 enum { K_WORKERS, K_LISTEN, K_LIMITS, K_PROXIES, K_REPORT_ONLY, K_RESPONSE, K_ACCESS_LOG,
 	K_EVENT_LOG, K_ADMIN, K_DRAIN, K_UPSTREAMS, K_ROUTES, K_USER, K_TICKETS,
-	K_RESPONSE_HEADERS };
+	K_RESPONSE_HEADERS, K_HTTP2 };
 
 /* user: a POSIX portable user name that exists here (checked now, not at startup). */
 static int
@@ -360,7 +378,11 @@ pc_conf__build(struct pc_conf_loader *ld, struct pc_conf_impl *ci, const struct 
 		return pc_conf__fail(ld, root, "missing required key 'listen'");
 	if ((rc = get_listen(ld, ci, vals[K_LISTEN])) != 0)
 		return rc;
-	if (vals[K_LIMITS] != NULL && (rc = get_limits(ld, &c->limits, vals[K_LIMITS])) != 0)
+	if (vals[K_LIMITS] != NULL && (rc = get_numbers(ld, limit_keys, PC_NELEM(limit_keys),
+	    "limits", &c->limits, vals[K_LIMITS])) != 0)
+		return rc;
+	if (vals[K_HTTP2] != NULL && (rc = get_numbers(ld, http2_keys, PC_NELEM(http2_keys),
+	    "http2", &c->http2, vals[K_HTTP2])) != 0)
 		return rc;
 	if (vals[K_PROXIES] != NULL && (rc = get_proxies(ld, ci, vals[K_PROXIES])) != 0)
 		return rc;
@@ -412,7 +434,8 @@ pc_conf__defaults(struct pc_conf_loader *ld, struct pc_conf_impl *ci)
 	struct pc_conf *c = &ci->pub;
 
 	c->refs = 1;
-	limits_default(&c->limits);
+	numbers_default(limit_keys, PC_NELEM(limit_keys), &c->limits);
+	numbers_default(http2_keys, PC_NELEM(http2_keys), &c->http2);
 	c->drop_server_header = true;
 	c->admin_enabled = true;
 	c->drain_timeout_ms = 30000;

@@ -300,23 +300,18 @@ get_server_tls(struct pc_conf_loader *ld, struct pc_conf_impl *ci, unsigned idx,
 	if (vals[SK_TICKETS] != NULL && (rc = pc_conf__get_bool(ld, vals[SK_TICKETS], ctx,
 	    "session_tickets", &j->sc.session_tickets)) != 0)
 		return rc;
-	if (vals[SK_HTTP2] != NULL) {
-		if ((rc = pc_conf__get_bool(ld, vals[SK_HTTP2], ctx, "http2", &h2)) != 0)
-			return rc;
-		/* Offering "h2" in ALPN without an HTTP/2 server would break every client
-		 * that takes the offer; refusing beats silently ignoring the setting. */
-		if (h2)
-			return pc_conf__fail(ld, vals[SK_HTTP2], "%shttp2: HTTP/2 is not available "
-			    "yet (only false is accepted)", ctx);
-	}
+	if (vals[SK_HTTP2] != NULL &&
+	    (rc = pc_conf__get_bool(ld, vals[SK_HTTP2], ctx, "http2", &h2)) != 0)
+		return rc;
 	j->sc.alpn_h2 = h2;
+	l->http2 = h2;
 	if (j->sc.client_cert != PC_TLS_CLIENT_NONE)
 		ci->client_cert_asked = true;
 	return get_hsts(ld, l, vals[SK_HSTS], ctx);
 }
 
-static const char *const listen_keys[] = { "address", "tls", "redirect_https", "hsts" };
-enum { LK_ADDRESS, LK_TLS, LK_REDIRECT, LK_HSTS };
+static const char *const listen_keys[] = { "address", "tls", "redirect_https", "hsts", "h2c" };
+enum { LK_ADDRESS, LK_TLS, LK_REDIRECT, LK_HSTS, LK_H2C };
 
 int
 pc_conf__get_listener(struct pc_conf_loader *ld, struct pc_conf_impl *ci,
@@ -363,6 +358,15 @@ pc_conf__get_listener(struct pc_conf_loader *ld, struct pc_conf_impl *ci,
 			    "%u is this listener's own port, which does not speak TLS", idx,
 			    (unsigned)port);
 		l->redirect_https = (uint16_t)port;
+	}
+	if (vals[LK_H2C] != NULL) {
+		/* Prior knowledge only (RFC 9113 3.3): the Upgrade dance of RFC 7540 3.2 was
+		 * removed from HTTP/2 and would add a second parser for no client. */
+		if (vals[LK_TLS] != NULL)
+			return pc_conf__fail(ld, kn[LK_H2C], "listen[%u].h2c: only a plain "
+			    "listener speaks cleartext HTTP/2; with tls, set tls.http2", idx);
+		if ((rc = pc_conf__get_bool(ld, vals[LK_H2C], ctx, "h2c", &l->h2c)) != 0)
+			return rc;
 	}
 	if (vals[LK_TLS] != NULL)
 		return get_server_tls(ld, ci, idx, kn[LK_TLS], vals[LK_TLS]);

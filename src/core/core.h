@@ -66,6 +66,9 @@ void		 pc_panic(const char *file, int line, const char *what) __attribute__((nor
 	X(HTTP_CHUNK_BAD, 400, "http_chunk_invalid")			\
 	X(HTTP_EXPECT_BAD, 417, "http_expect_unsupported")		\
 	X(HTTP_BODY_TRUNCATED, 400, "http_body_truncated")		\
+	X(HTTP2_PROTOCOL, 400, "http2_protocol_error")			\
+	X(HTTP2_FLOOD, 400, "http2_flood")				\
+	X(HTTP2_RAPID_RESET, 400, "http2_rapid_reset")			\
 	X(LIMIT_URI, 414, "limit_request_line")				\
 	X(LIMIT_HEADERS, 431, "limit_headers")				\
 	X(LIMIT_BODY, 413, "limit_body")				\

@@ -22,6 +22,7 @@
 
 #include "core/core.h"
 #include "http/http.h"
+#include "http/http_int.h"
 #include "core/banned.h"
 
 /* Largest Content-Length accepted: 2^53, so that any JSON/JS consumer holds it exactly. */
@@ -213,8 +214,8 @@ each_elem(struct pc_str v, int (*fn)(struct pc_str e, void *arg), void *arg)
 	return 0;
 }
 
-static bool
-is_token(struct pc_str s)
+bool
+pc_http__token_ok(struct pc_str s)
 {
 	size_t i;
 
@@ -222,6 +223,30 @@ is_token(struct pc_str s)
 		return false;
 	for (i = 0; i < s.len; i++)
 		if (!is(s.ptr[i], C_TCHAR))
+			return false;
+	return true;
+}
+
+bool
+pc_http__value_ok(struct pc_str v)
+{
+	size_t i;
+
+	for (i = 0; i < v.len; i++)
+		if (!is(v.ptr[i], C_VALUE))
+			return false;
+	return true;
+}
+
+bool
+pc_http__target_ok(struct pc_str t)
+{
+	size_t i;
+
+	if (t.len == 0)
+		return false;
+	for (i = 0; i < t.len; i++)
+		if (!is(t.ptr[i], C_TARGET))
 			return false;
 	return true;
 }
@@ -436,8 +461,8 @@ scan_field(struct parse *ps, const char *p, size_t n, int end, struct pc_hdr *h)
  * '_' (no userinfo, percent-encoding or sub-delims: nothing routes on those), which covers
  * IPv4; or "[" IPv6 "]"; then an optional ":" port of 1-5 digits <= 65535.
  */
-static bool
-host_ok(struct pc_str h)
+bool
+pc_http__host_ok(struct pc_str h)
 {
 	size_t		i = 0;
 	uint64_t	port;
@@ -469,7 +494,7 @@ conn_elem(struct pc_str e, void *arg)
 {
 	struct pc_msg *msg = arg;
 
-	if (!is_token(e))
+	if (!pc_http__token_ok(e))
 		return 1;
 	if (pc_str_caseeq(e, PC_STR("close")))
 		msg->flags |= PC_MSG_CONN_CLOSE;
@@ -489,7 +514,7 @@ te_elem(struct pc_str e, void *arg)
 {
 	struct parse *ps = arg;
 
-	if (!is_token(e) || ps->te_chunked_last)
+	if (!pc_http__token_ok(e) || ps->te_chunked_last)
 		return 1;
 	ps->te_chunked_last = pc_str_caseeq(e, PC_STR("chunked"));
 	return 0;
@@ -525,7 +550,7 @@ field_semantics(struct parse *ps, const struct pc_hdr *h)
 		/* Two Hosts: the router and the upstream may each pick a different one. */
 		if (++ps->nhost > 1)
 			return bad(ps, PC_R_HTTP_HOST_DUP);
-		if (!host_ok(h->value))
+		if (!pc_http__host_ok(h->value))
 			return bad(ps, PC_R_HTTP_HOST_BAD);
 		msg->host = h->value;
 		return 0;

@@ -1,6 +1,6 @@
 /*
- * http/http.h - the public interface of http/: HTTP/1.1 message heads (RFC 9112), chunked
- * transfer coding, and path normalization.
+ * http/http.h - the public interface of http/: HTTP/1.1 message heads (RFC 9112), HTTP/2
+ * request header lists (RFC 9113), chunked transfer coding, and path normalization.
  * Owns: bytes -> struct pc_msg and the normalized view of a request target.
  * Does not: touch sockets, allocate outside the caller's memory, or decide policy.
  */
@@ -76,6 +76,32 @@ PC_MUST_CHECK int pc_h1_parse_request(const char *buf, size_t len,
  */
 PC_MUST_CHECK int pc_h1_parse_response(const char *buf, size_t len,
     const struct pc_h1_limits *lim, struct pc_msg *msg, enum pc_reason *reason);
+
+/*
+ * An HTTP/2 request's header list -> <msg> (RFC 9113 8.2, 8.3): init, one call per field in
+ * the order received (names and values must outlive <msg>: the caller copies them out of
+ * the HPACK decoder), then finish once the list is complete. Each returns 0, -PC_EPROTO
+ * (malformed) or -PC_ETOOBIG (over <list_max> bytes counted as RFC 9113 6.5.2 does, or over
+ * <count_max> fields), with r->reason the first PC_R_* that applied; after an error the
+ * list must still be fed to the end (only its size is counted), so the HPACK state stays in
+ * step. <msg>: method, meth, target (:path), host (:authority, else host), flags/
+ * content_length, version_minor 1, and the regular fields (cookies joined, te/host/
+ * content-length/expect left out).
+ */
+struct pc_h2_req {
+	struct pc_msg	*msg;
+	struct pc_arena	*arena;		/* for the joined Cookie */
+	struct pc_str	 authority, host;
+	size_t		 list_bytes, list_max, cookie_bytes;
+	unsigned	 count_max, ncookies;
+	unsigned	 pseudo;	/* which pseudo-header fields were seen */
+	bool		 regular_seen;
+	enum pc_reason	 reason;
+};
+void		 pc_h2_req_init(struct pc_h2_req *r, struct pc_msg *msg, struct pc_arena *a,
+    size_t list_max, unsigned count_max);
+int		 pc_h2_req_field(struct pc_h2_req *r, struct pc_str name, struct pc_str value);
+PC_MUST_CHECK int pc_h2_req_finish(struct pc_h2_req *r, bool end_stream);
 
 /* Case-insensitive lookup of the first field named <name>; NULL if absent. */
 const struct pc_hdr *pc_msg_header(const struct pc_msg *msg, struct pc_str name);

@@ -245,6 +245,8 @@ format_access(struct pc_buf *b, const struct pc_log_rec *rec)
 	jw_cstr(&w, ",\"would_deny\":", reason_or_null(rec->would_deny));
 	jw_cstr(&w, ",\"would_deny_phase\":", rec->would_deny_phase);
 	jw_str(&w, ",\"principal\":", rec->principal, FIELD_CAP, true);
+	if (rec->http.len > 0)
+		jw_str(&w, ",\"http\":", rec->http, FIELD_CAP, true);
 	if (rec->tls.len > 0)
 		jw_str(&w, ",\"tls\":", rec->tls, FIELD_CAP, true);
 	if (rec->client_cert.len > 0) {

@@ -20,6 +20,7 @@ struct pc_log_rec {
 	struct pc_str	 route;		/* route name; empty if none matched */
 	struct pc_str	 upstream;	/* target "ip:port"; empty if never forwarded */
 	struct pc_str	 principal;	/* empty until authentication exists */
+	struct pc_str	 http;		/* "1.1", "1.0" or "2" */
 	struct pc_str	 tls;		/* "TLSv1.3" etc.; empty on plain connections */
 	struct pc_str	 client_cert;	/* verified client certificate's SHA-256 (hex); or empty */
 	struct pc_str	 client_subject;	/* its subject (RFC 2253); or empty */

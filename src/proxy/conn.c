@@ -20,8 +20,6 @@ static void	conn_run(struct conn *c);
 static void	conn_step(struct conn *c);
 static void	conn_io_cb(struct pc_loop *loop, struct pc_io *io, unsigned events);
 static void	conn_reject_head(struct conn *c, enum pc_reason reason);
-static void	conn_linger(struct conn *c);
-static void	exchange_end(struct exchange *ex);
 
 static void
 conn_free_cb(void *arg)
@@ -70,7 +68,9 @@ pc_conn_close(struct conn *c)
 		return;
 	c->flags |= C_CLOSED;
 	if (c->ex != NULL)
-		exchange_end(c->ex);
+		pc_ex_end(c->ex);
+	if (c->h2 != NULL)
+		pc_h2_free(c);	/* ends every stream's exchange */
 	pc_timer_disarm(w->loop, &c->timer);
 	pc_loop_del(w->loop, &c->io);
 	conn_tls_end(c);
@@ -100,8 +100,8 @@ pc_conn_close(struct conn *c)
 #define LINGER_MS	2000
 #define LINGER_BYTES	(256u * 1024u)
 
-static void
-conn_linger(struct conn *c)
+void
+pc_conn_linger(struct conn *c)
 {
 	char	junk[4096];
 	ssize_t	n;
@@ -146,7 +146,8 @@ conn_timeout_cb(struct pc_loop *loop, struct pc_timer *t)
 	struct exchange	*ex = c->ex;
 
 	(void)loop;
-	if (c->flags & C_LINGER) {
+	if ((c->flags & C_LINGER) || c->h2 != NULL) {
+		/* HTTP/2 arms it only while no stream is open (idle, or no preface yet). */
 		pc_conn_close(c);
 		return;
 	}
@@ -227,8 +228,8 @@ pc_conn_accept(struct worker *w, unsigned lidx, int fd, const struct sockaddr_st
 }
 
 /* Reads once into c->in. Returns bytes read, 0 on EAGAIN, -1 on EOF or error. */
-static ssize_t
-conn_read(struct conn *c, size_t want)
+ssize_t
+pc_conn_read(struct conn *c, size_t want)
 {
 	ssize_t		n;
 	unsigned	wait = 0;
@@ -262,8 +263,8 @@ conn_read(struct conn *c, size_t want)
 }
 
 /* Writes pending output. Returns 0, or -1 if the connection failed. */
-static int
-conn_flush(struct conn *c)
+int
+pc_conn_flush(struct conn *c)
 {
 	unsigned wait = 0;
 
@@ -292,138 +293,6 @@ out_pending(const struct conn *c)
 	return c->out.len - c->out_off;
 }
 
-static void
-log_exchange(struct exchange *ex)
-{
-	const struct conn	*c = ex->c;
-	struct pc_req		*req = &ex->req;
-	struct pc_log_rec	 rec;
-	int			 status = ex->status;
-
-	memset(&rec, 0, sizeof(rec));
-	rec.wall_us = req->wall_us;
-	rec.request_id = pc_str_make(req->id, req->id_len);
-	rec.client_ip = req->client_ip;
-	rec.method = ex->method;
-	rec.path = req->view.path != NULL ? pc_str_make(req->view.path, req->view.path_len) :
-	    ex->raw_target;
-	if (req->route != NULL)
-		rec.route = pc_str_c(req->route->name);
-	if (ex->tgt != NULL && ex->up_start_us != 0)
-		rec.upstream = pc_str_c(ex->tgt->addr.text);
-	rec.status = status;
-	rec.bytes_in = ex->bytes_in;
-	rec.bytes_out = ex->bytes_out;
-	rec.upstream_us = ex->up_start_us == 0 ? -1 :
-	    (int64_t)((ex->up_end_us ? ex->up_end_us : pc_now_us()) - ex->up_start_us);
-	rec.total_us = pc_now_us() - req->start_us;
-	rec.phase = req->deny_phase;
-	rec.detail = pc_str_c(req->detail);
-	rec.reason = req->deny_reason;
-	rec.would_deny = req->would_deny;
-	rec.would_deny_phase = req->would_deny_phase;
-	if (c->tls_version != NULL)
-		rec.tls = pc_str_c(c->tls_version);
-	if (c->peer != NULL) {
-		rec.client_cert = pc_str_c(c->peer->sha256);
-		rec.client_subject = pc_str_c(c->peer->subject);
-	}
-	pc_log_access(&rec);
-	/* A redirect to HTTPS is how a plain listener answers, not a security decision. */
-	if (req->deny_reason == PC_R_REDIRECT_HTTPS)
-		rec.reason = PC_R_NONE;
-	if (rec.reason != PC_R_NONE || req->would_deny != PC_R_NONE)
-		pc_log_event(&rec);
-	pc_metrics_request(rec.route, status, rec.total_us);
-}
-
-static void
-exchange_free_cb(void *arg)
-{
-	struct exchange	*ex = arg;
-	struct worker	*w = ex->c->w;
-	struct confslot	*slot = ex->slot;
-
-	pc_buf_give(w, &ex->upout);
-	pc_arena_give(w, ex->req.arena);	/* ex lives in its own arena */
-	pc_worker_conf_release(w, slot);
-}
-
-/* Ends the exchange whatever its state: logs once, releases the upstream side. */
-static void
-exchange_end(struct exchange *ex)
-{
-	struct conn *c = ex->c;
-
-	if (ex->up != NULL)
-		pc_up_release(ex, false);
-	if (ex->status == 0)
-		ex->status = ex->req.deny_status ? ex->req.deny_status : 499;
-	log_exchange(ex);
-	c->ex = NULL;
-	ex->ended = true;
-	/* Freed after this batch, like connections: callers up the stack may still hold it.
-	 * (The connection is freed after it: deferrals run in order.) */
-	pc_loop_defer(c->w->loop, &ex->free_later, exchange_free_cb, ex);
-}
-
-/*
- * Answers with a gateway error. If a response is already on its way the connection can
- * only be cut, so the client never mistakes a truncated body for a whole one.
- */
-static void
-exchange_deny(struct exchange *ex, enum pc_reason reason, bool close)
-{
-	struct conn	*c = ex->c;
-	int		 status = pc_reason_status(reason);
-	size_t		 before;
-
-	if (ex->req.deny_reason == PC_R_NONE) {
-		ex->req.deny_reason = reason;
-		ex->req.deny_status = status;
-	}
-	if (ex->req.deny_phase == NULL)
-		ex->req.deny_phase = "forward";
-	if (ex->resp_head_sent) {
-		pc_conn_close(c);
-		return;
-	}
-	/* Unread body bytes leave the connection out of sync; a malformed request says the
-	 * client (or something between) does not speak HTTP the way we do: close both. */
-	if (!ex->req_done || status == 400)
-		close = true;
-	ex->status = status;
-	if (close)
-		c->flags |= C_CLOSING;
-	before = c->out.len;
-	if (pc_out_error(&c->out, &ex->req, status, reason, close) != 0) {
-		pc_conn_close(c);
-		return;
-	}
-	ex->bytes_out += c->out.len - before;
-	exchange_end(ex);
-	conn_run(c);
-}
-
-void
-pc_exchange_fail(struct exchange *ex, enum pc_reason reason)
-{
-	exchange_deny(ex, reason, false);
-}
-
-/* The response is complete and the request fully sent: finish, keep the connection. */
-static void
-exchange_done(struct exchange *ex)
-{
-	struct conn	*c = ex->c;
-	bool		 keep = ex->client_keepalive && ex->req_done;
-
-	if (ex->up != NULL)
-		pc_up_release(ex, ex->up_keepalive && ex->req_done);
-	if (!keep)
-		c->flags |= C_CLOSING;
-	exchange_end(ex);
-}
 
 /* Moves request body bytes from c->in to the upstream output. Returns false on a deny. */
 static bool
@@ -454,13 +323,13 @@ pump_body(struct exchange *ex)
 
 			if (rc < 0) {
 				c->in.len = 0;
-				exchange_deny(ex, PC_R_HTTP_CHUNK_BAD, true);
+				pc_ex_deny(ex, PC_R_HTTP_CHUNK_BAD, true);
 				return false;
 			}
 			ex->req_seen += dlen;
 			if (ex->req_seen > ex->req.route->body_max_bytes) {
 				c->in.len = 0;
-				exchange_deny(ex, PC_R_LIMIT_BODY, true);
+				pc_ex_deny(ex, PC_R_LIMIT_BODY, true);
 				return false;
 			}
 			if (pc_out_chunk(&ex->upout, p + off, dlen) != 0)
@@ -479,44 +348,10 @@ pump_body(struct exchange *ex)
 	ex->bytes_in += used;
 	return true;
 nomem:
-	exchange_deny(ex, PC_R_OVERLOAD, true);
+	pc_ex_deny(ex, PC_R_OVERLOAD, true);
 	return false;
 }
 
-/* Starts an exchange in its own arena (from the worker's cache), on the current
- * configuration slot. <msg> may be NULL (a head that did not parse). */
-static int
-exchange_new(struct conn *c, const struct pc_msg *msg, struct exchange **out)
-{
-	struct worker	*w = c->w;
-	struct pc_arena	*a;
-	struct exchange	*ex;
-
-	a = pc_arena_take(w, 64 * 1024 + 2 * sizeof(struct pc_msg));
-	if (a == NULL)
-		return -PC_ENOMEM;
-	ex = pc_arena_zalloc(a, sizeof(*ex));
-	if (ex == NULL) {
-		pc_arena_give(w, a);
-		return -PC_ENOMEM;
-	}
-	ex->req.arena = a;
-	ex->c = c;
-	ex->slot = w->cur;
-	w->cur->users++;
-	ex->req.conf = w->cur->conf;
-	ex->req.msg = msg;
-	ex->req.client_ip = pc_str_c(c->ip);
-	ex->req.listener = &ex->req.conf->listeners[c->lidx];
-	ex->req.tls = c->ssl != NULL;
-	ex->req.peer = c->peer;
-	ex->req.start_us = pc_now_us();
-	ex->req.wall_us = pc_wall_us();
-	pc_buf_init(&ex->upout, PC_UPOUT_HIGH + PC_READ_CHUNK * 2 + 64 * 1024);
-	pc_buf_take(w, &ex->upout);
-	*out = ex;
-	return 0;
-}
 
 /* A request head that could not be parsed: answer, log, close. */
 static void
@@ -526,7 +361,7 @@ conn_reject_head(struct conn *c, enum pc_reason reason)
 	struct pc_str	 line, rest;
 
 	c->flags |= C_CLOSING;
-	if (exchange_new(c, NULL, &ex) != 0) {
+	if (pc_ex_new(c, NULL, &ex) != 0) {
 		pc_conn_close(c);
 		return;
 	}
@@ -544,7 +379,7 @@ conn_reject_head(struct conn *c, enum pc_reason reason)
 	ex->bytes_in = c->in.len;
 	ex->req.deny_phase = "parse";
 	c->in.len = 0;
-	exchange_deny(ex, reason, true);
+	pc_ex_deny(ex, reason, true);
 }
 
 /*
@@ -557,11 +392,10 @@ conn_start_exchange(struct conn *c, size_t head_len)
 {
 	struct worker		*w = c->w;
 	const struct pc_msg	*msg = &w->msg;
-	const struct pc_hdr	*rid;
 	struct exchange		*ex;
-	enum pc_verdict		 v;
+	enum pc_reason		 reason;
 
-	if (exchange_new(c, msg, &ex) != 0) {
+	if (pc_ex_new(c, msg, &ex) != 0) {
 		pc_conn_close(c);
 		return;
 	}
@@ -569,12 +403,7 @@ conn_start_exchange(struct conn *c, size_t head_len)
 	c->nreq++;
 	c->flags &= (uint16_t)~C_HEAD;
 	pc_timer_disarm(w->loop, &c->timer);	/* the head clock stops; conn_watch takes over */
-	ex->meth = msg->meth;
-	ex->method = pc_str_make(pc_arena_strdup(ex->req.arena, msg->method), msg->method.len);
-	ex->raw_target = pc_str_make(pc_arena_strdup(ex->req.arena, msg->target),
-	    msg->target.len);
 	ex->bytes_in = head_len;
-	ex->head_method = msg->meth == PC_M_HEAD;
 	ex->client_v10 = msg->version_minor == 0;
 	ex->client_keepalive = ex->client_v10 ? (msg->flags & PC_MSG_CONN_KEEPALIVE) != 0 :
 	    (msg->flags & PC_MSG_CONN_CLOSE) == 0;
@@ -591,41 +420,18 @@ conn_start_exchange(struct conn *c, size_t head_len)
 		ex->req_body = BODY_NONE;
 		ex->req_done = true;
 	}
-	rid = pc_msg_header(msg, PC_STR("X-Request-Id"));
-	if (ex->method.ptr == NULL || ex->raw_target.ptr == NULL ||
-	    pc_req_set_id(&ex->req, rid != NULL ? rid->value : PC_STR_NULL) != 0) {
-		pc_buf_consume(&c->in, head_len);
-		exchange_deny(ex, PC_R_INTERNAL, true);
-		return;
-	}
-
-	v = pc_pipeline_run(&ex->req);
-	if (v == PC_DENY) {
-		pc_buf_consume(&c->in, head_len);
-		exchange_deny(ex, ex->req.deny_reason, ex->req_body != BODY_NONE);
-		return;
-	}
-	if (v != PC_NEXT) {
-		/* No phase waits yet and resuming is not built (docs/internals/pipeline.md):
-		 * fail closed rather than forward a request a phase has not finished with. */
-		pc_buf_consume(&c->in, head_len);
-		exchange_deny(ex, PC_R_INTERNAL, true);
-		return;
-	}
-
-	/* Forward: serialize a fresh head now, while <msg> still points into c->in. */
-	if (pc_up_start(ex) != 0 || pc_out_request_head(ex, msg, c) != 0) {
-		pc_buf_consume(&c->in, head_len);
-		exchange_deny(ex, ex->req.deny_reason ? ex->req.deny_reason : PC_R_OVERLOAD,
-		    ex->req_body != BODY_NONE);
-		return;
-	}
-	ex->req.msg = NULL;	/* from here on the head bytes are gone */
+	/* The head is serialized for the upstream inside, while <msg> still points into
+	 * c->in; after it the head bytes go. */
+	reason = pc_ex_start(ex, msg);
 	pc_buf_consume(&c->in, head_len);
+	if (reason != PC_R_NONE) {
+		pc_ex_deny(ex, reason, reason == PC_R_INTERNAL || ex->req_body != BODY_NONE);
+		return;
+	}
 	/* RFC 9110 10.1.1: say "go on" only once the request passed every check. */
 	if (ex->expect && !ex->req_done && c->in.len == 0 && !ex->client_v10 &&
 	    pc_buf_add_str(&c->out, PC_STR("HTTP/1.1 100 Continue\r\n\r\n")) != 0) {
-		exchange_deny(ex, PC_R_OVERLOAD, true);
+		pc_ex_deny(ex, PC_R_OVERLOAD, true);
 		return;
 	}
 	if (!pump_body(ex))
@@ -648,6 +454,23 @@ conn_read_head(struct conn *c)
 	lim.head_max = conf->limits.header_max_bytes;
 	lim.hdr_count_max = conf->limits.header_max_count;
 	for (;;) {
+		if (c->nreq == 0 && c->in.len > 0 && conf->listeners[c->lidx].h2c) {
+			bool complete;
+
+			/* h2c with prior knowledge (RFC 9113 3.3): the connection preface instead
+			 * of a first request line. */
+			if (pc_h2_preface(c->in.data, c->in.len, &complete)) {
+				if (complete) {
+					if (pc_h2_start(c) != 0) {
+						pc_conn_close(c);
+						return;
+					}
+					c->flags |= C_AGAIN;	/* conn_run goes on as HTTP/2 */
+					return;
+				}
+				fresh = false;	/* a prefix of it so far: wait for the rest */
+			}
+		}
 		if (fresh) {
 			rc = pc_h1_parse_request((const char *)c->in.data, c->in.len, &lim,
 			    &c->w->msg, &reason);
@@ -666,7 +489,7 @@ conn_read_head(struct conn *c)
 		}
 		if (!(c->flags & C_RD_READY) || (c->flags & (C_EOF | C_CLOSING)))
 			break;
-		n = conn_read(c, PC_READ_CHUNK);
+		n = pc_conn_read(c, PC_READ_CHUNK);
 		if (n < 0) {
 			pc_conn_close(c);	/* EOF between or inside heads: nothing to answer */
 			return;
@@ -701,7 +524,7 @@ conn_read_body(struct conn *c)
 		return;	/* bytes held back while the upstream output was full */
 	while (!ex->req_done && (c->flags & C_RD_READY) &&
 	    ex->upout.len - ex->upout_off < PC_UPOUT_HIGH) {
-		n = conn_read(c, PC_READ_CHUNK);
+		n = pc_conn_read(c, PC_READ_CHUNK);
 		if (n < 0) {
 			/* The client went away mid-body: the upstream must not get half a
 			 * request that looks whole, so both sides are cut. */
@@ -790,6 +613,10 @@ conn_handshake(struct conn *c)
 		c->flags &= (uint16_t)~C_HANDSHAKE;
 		c->peer = pc_tls_peer_get(c->ssl);
 		c->tls_version = pc_tls_version_name(c->ssl);
+		if (pc_str_eq(pc_tls_alpn(c->ssl), PC_STR("h2")) && pc_h2_start(c) != 0) {
+			pc_conn_close(c);
+			return false;
+		}
 		return true;
 	case PC_TLS_WANT_READ:
 		c->flags &= (uint16_t)~C_RD_READY;
@@ -810,24 +637,28 @@ conn_step(struct conn *c)
 
 	if ((c->flags & C_HANDSHAKE) && !conn_handshake(c))
 		return;
+	if (c->h2 != NULL) {
+		pc_h2_step(c);
+		return;
+	}
 	for (;;) {
 		if (c->flags & C_CLOSED)
 			return;
-		if (out_pending(c) > 0 && conn_flush(c) != 0) {
+		if (out_pending(c) > 0 && pc_conn_flush(c) != 0) {
 			pc_conn_close(c);
 			return;
 		}
 		ex = c->ex;
 		if (ex != NULL) {
 			if (ex->resp_done && ex->req_done) {
-				exchange_done(ex);
+				pc_ex_done(ex);
 				continue;
 			}
 			if (ex->resp_done && !ex->req_done) {
 				/* The upstream answered before the body ended (an early 413, say):
 				 * the rest of the body is unread, so the connection must close. */
 				ex->client_keepalive = false;
-				exchange_done(ex);
+				pc_ex_done(ex);
 				continue;
 			}
 			if (!ex->req_done)
@@ -841,7 +672,7 @@ conn_step(struct conn *c)
 		}
 		if (c->flags & C_CLOSING) {
 			if (out_pending(c) == 0)
-				conn_linger(c);
+				pc_conn_linger(c);
 			return;
 		}
 		if (out_pending(c) >= PC_OUT_HIGH)
@@ -897,11 +728,6 @@ pc_conn_kick(struct conn *c)
 	conn_run(c);
 }
 
-void
-pc_exchange_resp_ready(struct exchange *ex)
-{
-	pc_conn_kick(ex->c);
-}
 
 void
 pc_conn_drain(struct worker *w)
@@ -911,7 +737,9 @@ pc_conn_drain(struct worker *w)
 	/* Idle connections close now; busy ones close after their current response. */
 	for (c = w->conns; c != NULL; c = next) {
 		next = c->next;
-		if (c->ex == NULL && out_pending(c) == 0)
+		if (c->h2 != NULL)
+			pc_h2_drain(c);	/* GOAWAY: streams in flight finish */
+		else if (c->ex == NULL && out_pending(c) == 0)
 			pc_conn_close(c);
 		else if (c->ex != NULL)
 			c->ex->client_keepalive = false;

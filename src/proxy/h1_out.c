@@ -357,25 +357,30 @@ configured(const struct pc_conf *conf, struct pc_str name)
  * said it, and the configured response_headers (replacing the upstream's too).
  */
 static int
-add_security_headers(struct pc_buf *out, const struct pc_req *req, bool have_nosniff)
+add_security_headers(const struct pc_req *req, bool have_nosniff, pc_field_cb add, void *arg)
 {
 	const struct pc_conf	*conf = req->conf;
 	unsigned		 i;
 	int			 rc = 0;
 
 	if (req->tls && req->listener != NULL && req->listener->hsts != NULL)
-		rc |= add_field(out, PC_STR("Strict-Transport-Security"),
-		    pc_str_c(req->listener->hsts));
+		rc |= add(arg, PC_STR("Strict-Transport-Security"), pc_str_c(req->listener->hsts));
 	if (!have_nosniff)
-		rc |= add_field(out, PC_STR("X-Content-Type-Options"), PC_STR("nosniff"));
+		rc |= add(arg, PC_STR("X-Content-Type-Options"), PC_STR("nosniff"));
 	for (i = 0; i < conf->nresponse_headers; i++)
-		rc |= add_field(out, pc_str_c(conf->response_headers[i].name),
+		rc |= add(arg, pc_str_c(conf->response_headers[i].name),
 		    pc_str_c(conf->response_headers[i].value));
 	return rc;
 }
 
+/*
+ * Every field of the response the client gets, framing aside (HTTP/1.1 adds Content-Length
+ * or Transfer-Encoding and Connection; HTTP/2 frames the body itself): the upstream's
+ * fields minus hop-by-hop ones and those the gateway replaces, then Date, X-Request-Id and
+ * the security headers. One list for both protocols, so they cannot drift apart.
+ */
 int
-pc_out_response_head(struct exchange *ex, struct pc_buf *out)
+pc_out_response_fields(struct exchange *ex, pc_field_cb add, void *arg)
 {
 	const struct pc_msg	*m = ex->resp;
 	const struct pc_hdr	*h;
@@ -385,11 +390,6 @@ pc_out_response_head(struct exchange *ex, struct pc_buf *out)
 	unsigned		 i;
 	int			 rc = 0;
 
-	rc |= pc_buf_add_str(out, PC_STR("HTTP/1.1 "));
-	rc |= pc_buf_add_u64(out, (uint64_t)m->status);
-	rc |= pc_buf_addc(out, ' ');
-	rc |= pc_buf_add_str(out, m->reason_phrase);
-	rc |= pc_buf_add_str(out, PC_STR("\r\n"));
 	for (i = 0; i < m->nhdrs; i++) {
 		h = &m->hdrs[i];
 		switch (hdr_kind(h->name)) {
@@ -423,12 +423,33 @@ pc_out_response_head(struct exchange *ex, struct pc_buf *out)
 		}
 		if (listed && pc_h1_is_hop_header(m, h->name))
 			continue;
-		rc |= add_field(out, h->name, h->value);
+		rc |= add(arg, h->name, h->value);
 	}
 	if (!date)
-		rc |= add_field(out, PC_STR("Date"), http_date());
-	rc |= add_security_headers(out, &ex->req, nosniff);
-	rc |= add_field(out, PC_STR("X-Request-Id"), pc_str_make(ex->req.id, ex->req.id_len));
+		rc |= add(arg, PC_STR("Date"), http_date());
+	rc |= add(arg, PC_STR("X-Request-Id"), pc_str_make(ex->req.id, ex->req.id_len));
+	rc |= add_security_headers(&ex->req, nosniff, add, arg);
+	return rc;
+}
+
+static int
+add_field_cb(void *arg, struct pc_str name, struct pc_str value)
+{
+	return add_field(arg, name, value);
+}
+
+int
+pc_out_response_head(struct exchange *ex, struct pc_buf *out)
+{
+	const struct pc_msg	*m = ex->resp;
+	int			 rc = 0;
+
+	rc |= pc_buf_add_str(out, PC_STR("HTTP/1.1 "));
+	rc |= pc_buf_add_u64(out, (uint64_t)m->status);
+	rc |= pc_buf_addc(out, ' ');
+	rc |= pc_buf_add_str(out, m->reason_phrase);
+	rc |= pc_buf_add_str(out, PC_STR("\r\n"));
+	rc |= pc_out_response_fields(ex, add_field_cb, out);
 	if (ex->resp_body == BODY_LENGTH || (ex->resp_body == BODY_NONE &&
 	    (m->flags & PC_MSG_HAS_CL))) {
 		/* HEAD and 304 keep the length the upstream announced. */
@@ -447,6 +468,40 @@ pc_out_response_head(struct exchange *ex, struct pc_buf *out)
 	return rc == 0 ? 0 : -PC_ENOMEM;
 }
 
+/* The JSON body of a gateway-made answer, into <body>; its length, or -1. */
+int
+pc_out_error_body(char *body, size_t size, const struct pc_req *req, int status,
+    enum pc_reason reason)
+{
+	int n;
+
+	/* Reason names and request ids are [a-z0-9_.-] only: no escaping is needed. */
+	n = snprintf(body, size, "{\"error\":\"%s\",\"reason\":\"%s\",\"request_id\":\"%s\"}\n",
+	    pc_status_text(status), pc_reason_name(reason), req->id);
+	return n < 0 || (size_t)n >= size ? -1 : n;
+}
+
+/*
+ * The fields of a gateway-made answer, framing aside. Cache-Control: no-store on every one:
+ * a cache between must not keep a 401 or 403 (RFC 6750 5.3) or serve one to someone else.
+ */
+int
+pc_out_error_fields(const struct pc_req *req, enum pc_reason reason, pc_field_cb add,
+    void *arg)
+{
+	int rc = 0;
+
+	rc |= add(arg, PC_STR("Date"), http_date());
+	rc |= add(arg, PC_STR("Content-Type"), PC_STR("application/json"));
+	rc |= add(arg, PC_STR("X-Request-Id"), pc_str_make(req->id, req->id_len));
+	rc |= add(arg, PC_STR("Cache-Control"), PC_STR("no-store"));
+	if (reason == PC_R_REDIRECT_HTTPS && req->location.len > 0)
+		rc |= add(arg, PC_STR("Location"), req->location);
+	if (req->conf != NULL)
+		rc |= add_security_headers(req, false, add, arg);
+	return rc;
+}
+
 int
 pc_out_error(struct pc_buf *out, const struct pc_req *req, int status, enum pc_reason reason,
     bool close)
@@ -454,21 +509,12 @@ pc_out_error(struct pc_buf *out, const struct pc_req *req, int status, enum pc_r
 	char	body[512];
 	int	n, rc = 0;
 
-	/* Reason names and request ids are [a-z0-9_.-] only: no escaping is needed. */
-	n = snprintf(body, sizeof(body), "{\"error\":\"%s\",\"reason\":\"%s\",\"request_id\":\"%s\"}\n",
-	    pc_status_text(status), pc_reason_name(reason), req->id);
-	if (n < 0 || (size_t)n >= sizeof(body))
+	n = pc_out_error_body(body, sizeof(body), req, status, reason);
+	if (n < 0)
 		return -PC_ERANGE;
-	/* Cache-Control: no-store on every answer the gateway makes itself: a cache between
-	 * must not keep a 401 or 403 (RFC 6750 5.3) or serve one to someone else. */
-	rc |= pc_buf_printf(out, "HTTP/1.1 %d %s\r\nDate: %.*s\r\n"
-	    "Content-Type: application/json\r\nContent-Length: %d\r\nX-Request-Id: %s\r\n"
-	    "Cache-Control: no-store\r\n%s", status, pc_status_text(status),
-	    PC_STR_FMT(http_date()), n, req->id, close ? "Connection: close\r\n" : "");
-	if (reason == PC_R_REDIRECT_HTTPS && req->location.len > 0)
-		rc |= add_field(out, PC_STR("Location"), req->location);
-	if (req->conf != NULL)
-		rc |= add_security_headers(out, req, false);
+	rc |= pc_buf_printf(out, "HTTP/1.1 %d %s\r\nContent-Length: %d\r\n%s", status,
+	    pc_status_text(status), n, close ? "Connection: close\r\n" : "");
+	rc |= pc_out_error_fields(req, reason, add_field_cb, out);
 	rc |= pc_buf_add_str(out, PC_STR("\r\n"));
 	rc |= pc_buf_add(out, body, (size_t)n);
 	return rc == 0 ? 0 : -PC_ENOMEM;

@@ -18,6 +18,7 @@
 #define PC_RESP_HEAD_MAX	(64u * 1024u)
 #define PC_BUF_STD		(16u * 1024u)	/* the size cached buffers have */
 #define PC_CACHE_MAX		256u		/* cached buffers / arenas per worker */
+#define PC_H2_BODY_HIGH		(64u * 1024u)	/* HTTP/2: unsent response bytes per stream */
 
 /* A reference-counted view of one configuration inside one worker, so requests do not
  * touch the shared atomic reference count (no cache-line ping-pong between workers). */
@@ -103,6 +104,7 @@ struct conn {
 	struct pc_tls_server *tls;	/* the listener's TLS state, held while <ssl> lives */
 	struct pc_tls_peer *peer;	/* verified client certificate, or NULL */
 	char		*peer_hdr;	/* its header value, made on first use */
+	struct h2conn	*h2;		/* HTTP/2 session (h2.c); NULL: HTTP/1.1 */
 	const char	*tls_version;	/* static text, for the log; NULL: plain */
 	uint8_t		 addr[16];	/* peer address, network order, for trusted_proxies */
 	char		 ip[46];	/* peer address as text */
@@ -133,9 +135,28 @@ struct upconn {
 
 enum body_kind { BODY_NONE, BODY_LENGTH, BODY_CHUNKED, BODY_CLOSE };
 
+/*
+ * One HTTP/2 stream (h2.c). It outlives its exchange: the exchange ends (and is logged) once
+ * the whole response is in <body>, and the stream keeps the bytes until DATA frames took
+ * them and the stream closed.
+ */
+struct h2stream {
+	int32_t		 id;
+	struct h2conn	*h;
+	struct exchange	*ex;		/* NULL once the exchange ended */
+	struct h2stream	*prev, *next;	/* the connection's streams */
+	struct pc_buf	 body;		/* response body for DATA frames */
+	size_t		 body_off;
+	uint32_t	 unconsumed;	/* request DATA bytes not yet returned to flow control */
+	bool		 body_eof;	/* <body> holds the end of the response */
+	bool		 deferred;	/* the data source said "later": resume when bytes come */
+	bool		 closed;	/* nghttp2 closed it */
+};
+
 struct exchange {
 	struct pc_req	 req;
 	struct conn	*c;
+	struct h2stream	*st;		/* HTTP/2: the stream; NULL: HTTP/1.1 (c->ex) */
 	struct upconn	*up;
 	struct target	*tgt;
 	struct confslot	*slot;
@@ -176,10 +197,34 @@ struct exchange {
 	struct pc_defer	 free_later;
 };
 
+/* exchange.c */
+PC_MUST_CHECK int pc_ex_new(struct conn *c, const struct pc_msg *msg, struct exchange **out);
+void		 pc_ex_end(struct exchange *ex);
+enum pc_reason	 pc_ex_start(struct exchange *ex, const struct pc_msg *msg);
+void		 pc_ex_done(struct exchange *ex);
+void		 pc_ex_deny(struct exchange *ex, enum pc_reason reason, bool close);
+struct pc_buf	*pc_ex_out(struct exchange *ex);
+bool		 pc_ex_out_full(const struct exchange *ex);
+PC_MUST_CHECK int pc_ex_response_head(struct exchange *ex);
+
+/* h2.c */
+PC_MUST_CHECK int pc_h2_start(struct conn *c);	/* after ALPN h2 or the h2c preface */
+void		 pc_h2_step(struct conn *c);
+void		 pc_h2_free(struct conn *c);
+void		 pc_h2_drain(struct conn *c);
+void		 pc_h2_ex_detach(struct exchange *ex);
+void		 pc_h2_ex_error(struct exchange *ex, int status, enum pc_reason reason);
+PC_MUST_CHECK int pc_h2_ex_response_head(struct exchange *ex);
+void		 pc_h2_ex_kick(struct exchange *ex);
+bool		 pc_h2_preface(const uint8_t *p, size_t n, bool *complete);
+
 /* conn.c */
 void		 pc_conn_accept(struct worker *w, unsigned lidx, int fd,
     const struct sockaddr_storage *ss);
 void		 pc_conn_close(struct conn *c);
+void		 pc_conn_linger(struct conn *c);	/* output flushed: half-close, drain, close */
+ssize_t		 pc_conn_read(struct conn *c, size_t want);
+PC_MUST_CHECK int pc_conn_flush(struct conn *c);
 void		 pc_conn_drain(struct worker *w);
 /* Called by the upstream side when it made progress the client side must see. */
 void		 pc_conn_kick(struct conn *c);
@@ -193,7 +238,13 @@ void		 pc_up_release(struct exchange *ex, bool reusable);
 void		 pc_up_worker_fini(struct worker *w);
 struct target	*pc_up_target(struct worker *w, const struct pc_addr *addr, const char *pool_key);
 
-/* h1_out.c */
+/* h1_out.c; a field callback returns 0 or a negative PC_E* */
+typedef int	(*pc_field_cb)(void *arg, struct pc_str name, struct pc_str value);
+PC_MUST_CHECK int pc_out_response_fields(struct exchange *ex, pc_field_cb add, void *arg);
+PC_MUST_CHECK int pc_out_error_fields(const struct pc_req *req, enum pc_reason reason,
+    pc_field_cb add, void *arg);
+int		 pc_out_error_body(char *body, size_t size, const struct pc_req *req, int status,
+    enum pc_reason reason);
 PC_MUST_CHECK int pc_out_request_head(struct exchange *ex, const struct pc_msg *msg,
     struct conn *c);
 PC_MUST_CHECK int pc_out_response_head(struct exchange *ex, struct pc_buf *out);

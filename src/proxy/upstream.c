@@ -384,9 +384,7 @@ up_write(struct upconn *up)
 static int
 start_response(struct exchange *ex, const struct pc_msg *m)
 {
-	struct conn	*c = ex->c;
 	int		 st = m->status;
-	size_t		 before;
 
 	if (ex->head_method || st == 204 || st == 304) {
 		ex->resp_body = BODY_NONE;
@@ -399,7 +397,8 @@ start_response(struct exchange *ex, const struct pc_msg *m)
 	} else {
 		ex->resp_body = BODY_CLOSE;
 	}
-	if (ex->resp_body == BODY_CHUNKED || ex->resp_body == BODY_CLOSE) {
+	/* HTTP/2 frames the body itself; HTTP/1.1 needs a length, chunks or a close. */
+	if ((ex->resp_body == BODY_CHUNKED || ex->resp_body == BODY_CLOSE) && ex->st == NULL) {
 		if (ex->client_v10)
 			ex->client_keepalive = false;	/* 1.0 has no chunked: close-delimited */
 		else
@@ -410,10 +409,8 @@ start_response(struct exchange *ex, const struct pc_msg *m)
 	    (m->flags & PC_MSG_CONN_KEEPALIVE) != 0);
 	ex->status = st;
 	ex->resp = (struct pc_msg *)(uintptr_t)m;
-	before = c->out.len;
-	if (pc_out_response_head(ex, &c->out) != 0)
+	if (pc_ex_response_head(ex) != 0)
 		return -PC_ENOMEM;
-	ex->bytes_out += c->out.len - before;
 	ex->resp = NULL;	/* it pointed into up->in, which is about to move */
 	ex->resp_head_sent = true;
 	if (ex->resp_body == BODY_NONE || (ex->resp_body == BODY_LENGTH && ex->resp_left == 0))
@@ -425,7 +422,7 @@ start_response(struct exchange *ex, const struct pc_msg *m)
 static int
 emit(struct exchange *ex, const char *p, size_t n)
 {
-	struct pc_buf	*out = &ex->c->out;
+	struct pc_buf	*out = pc_ex_out(ex);
 	size_t		 before = out->len;
 	int		 rc;
 
@@ -442,7 +439,7 @@ finish_body(struct exchange *ex)
 	if (!ex->chunk_to_client)
 		return 0;
 	ex->bytes_out += 5;
-	return pc_buf_add_str(&ex->c->out, PC_STR("0\r\n\r\n"));
+	return pc_buf_add_str(pc_ex_out(ex), PC_STR("0\r\n\r\n"));
 }
 
 /*
@@ -485,7 +482,7 @@ relay(struct upconn *up)
 			return PC_R_OVERLOAD;
 		pc_buf_consume(&up->in, (size_t)rc);
 	}
-	while (!ex->resp_done && used < up->in.len && ex->c->out.len < PC_OUT_HIGH) {
+	while (!ex->resp_done && used < up->in.len && !pc_ex_out_full(ex)) {
 		const char	*p = (const char *)up->in.data + used;
 		size_t		 avail = up->in.len - used;
 
@@ -535,7 +532,7 @@ up_read(struct upconn *up)
 	unsigned	 wait = 0;
 	bool		 progress = false;
 
-	while ((up->flags & U_RD_READY) && !ex->resp_done && ex->c->out.len < PC_OUT_HIGH) {
+	while ((up->flags & U_RD_READY) && !ex->resp_done && !pc_ex_out_full(ex)) {
 		pc_buf_take(up->w, &up->in);
 		if (pc_buf_reserve(&up->in, PC_READ_CHUNK) != 0 && up->in.len == up->in.max) {
 			up_failed(up, PC_R_UPSTREAM_BAD_RESPONSE, false);
@@ -576,7 +573,7 @@ up_read(struct upconn *up)
 		}
 	}
 	/* Bytes held back by client backpressure are relayed when the client drains. */
-	if (up->in.len > 0 && !ex->resp_done && ex->c->out.len < PC_OUT_HIGH) {
+	if (up->in.len > 0 && !ex->resp_done && !pc_ex_out_full(ex)) {
 		r = relay(up);
 		if (r != PC_R_NONE) {
 			up_failed(up, r, false);
@@ -649,7 +646,8 @@ up_step(struct upconn *up)
 	if (up_write(up) != 0)
 		return;
 	if (!ex->req_done && ex->upout.len - ex->upout_off < PC_UPOUT_HIGH &&
-	    ((ex->c->flags & C_RD_READY) || ex->c->in.len > 0)) {
+	    (ex->st != NULL ? ex->st->unconsumed > 0 :
+	    (ex->c->flags & C_RD_READY) || ex->c->in.len > 0)) {
 		/* Room for more body: the client side reads when it runs. */
 		pc_conn_kick(ex->c);
 		if (up->ex != ex || (up->flags & U_CLOSED))

@@ -220,9 +220,20 @@ static const struct {
 	{ "session_tickets yes", TL("      session_tickets: yes\n") UP RT,
 	    "t.yaml:5:24: listen[0].tls.session_tickets: expected true or false ('yes' is a "
 	    "YAML 1.1 boolean, which is not accepted here)" },
-	{ "http2 true", TL("      http2: true\n") UP RT,
-	    "t.yaml:5:14: listen[0].tls.http2: HTTP/2 is not available yet (only false is "
-	    "accepted)" },
+	{ "h2c on tls", "listen:\n  - address: 127.0.0.1:8443\n    h2c: true\n"
+	    "    tls:\n      certificates: [{cert: a.crt, key: a.key}]\n" UP RT,
+	    "t.yaml:3:5: listen[0].h2c: only a plain listener speaks cleartext HTTP/2; with "
+	    "tls, set tls.http2" },
+	{ "h2c bad", "listen:\n  - address: 127.0.0.1:8080\n    h2c: yes\n" UP RT,
+	    "t.yaml:3:10: listen[0].h2c: expected true or false ('yes' is a YAML 1.1 boolean, "
+	    "which is not accepted here)" },
+	{ "http2 section unknown", B "http2:\n  max_streams: 5\n",
+	    "t.yaml:10:3: unknown key 'max_streams' in http2" },
+	{ "http2 streams range", B "http2:\n  max_concurrent_streams: 0\n",
+	    "t.yaml:10:27: http2.max_concurrent_streams: 0 is out of range (1..1000)" },
+	{ "http2 window range", B "http2:\n  initial_window_bytes: 16777216\n",
+	    "t.yaml:10:25: http2.initial_window_bytes: 16777216 is out of range "
+	    "(1024..16777215)" },
 	{ "http2 bad", TL("      http2: h2\n") UP RT,
 	    "t.yaml:5:14: listen[0].tls.http2: expected true or false, found 'h2'" },
 	{ "hsts no max-age", TL("      hsts: includeSubDomains\n") UP RT,
