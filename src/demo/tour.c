@@ -82,5 +82,11 @@ pc_demo_print_tls_tour(FILE *out, const char *gw, const char *cacert, const char
 	    "  # Every answer over TLS carries HSTS and nosniff                    -> 200\n"
 	    "  curl -s " W " --cacert %s https://%s/v1/riders/r-1001\n"
 	    "  curl -si --cacert %s https://%s/health\n"
-	    "\n", fp, cacert, gw, cacert, gw);
+	    "\n"
+	    "  # The same over HTTP/2, and a path traversal refused on it too  -> 200, 400\n"
+	    "  curl -s --http2 -w ' -> %%{http_code} HTTP/%%{http_version}\\n' --cacert %s \\\n"
+	    "    https://%s/v1/riders/r-1001\n"
+	    "  curl -s --http2 --path-as-is -w ' -> %%{http_code} HTTP/%%{http_version}\\n' \\\n"
+	    "    --cacert %s https://%s/v1/../../etc/passwd\n"
+	    "\n", fp, cacert, gw, cacert, gw, cacert, gw, cacert, gw);
 }

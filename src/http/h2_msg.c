@@ -168,10 +168,15 @@ pc_h2_req_field(struct pc_h2_req *r, struct pc_str name, struct pc_str value)
 {
 	/* RFC 9113 6.5.2: the size a field takes in the list is name + value + 32. */
 	r->list_bytes += name.len + value.len + 32;
-	if (r->list_bytes > r->list_max)
-		return fail(r, PC_R_LIMIT_HEADERS, -PC_ETOOBIG);
-	if (r->reason != PC_R_NONE)
-		return -PC_EPROTO;	/* already malformed: only the size is still counted */
+	if (r->list_bytes > r->list_max) {
+		/* The size limit overrides an earlier malformation: it is the reason that ends
+		 * the connection (an HPACK bomb), and one bad field sent first must not turn
+		 * a bomb into a plain 400 on a connection that stays open. */
+		r->reason = PC_R_LIMIT_HEADERS;
+		return -PC_ETOOBIG;
+	}
+	if (r->reason != PC_R_NONE)	/* already bad: only the size is still counted */
+		return r->reason == PC_R_LIMIT_HEADERS ? -PC_ETOOBIG : -PC_EPROTO;
 	if (name.len == 0)
 		return fail(r, PC_R_HTTP_BAD_HEADER, -PC_EPROTO);
 	if (name.ptr[0] == ':') {
@@ -212,8 +217,10 @@ join_cookies(struct pc_h2_req *r)
 	copy = rc == 0 ? pc_arena_strdup(r->arena, pc_str_make((const char *)b.data, b.len)) :
 	    NULL;
 	if (copy == NULL) {
+		/* The request arena's cap: a limit like the others (431), and the same code
+		 * a second finish() would return. */
 		pc_buf_fini(&b);
-		return fail(r, PC_R_LIMIT_HEADERS, -PC_ENOMEM);
+		return fail(r, PC_R_LIMIT_HEADERS, -PC_ETOOBIG);
 	}
 	for (i = j = 0, first = true; i < m->nhdrs; i++) {
 		if (pc_str_eq(m->hdrs[i].name, PC_STR("cookie"))) {

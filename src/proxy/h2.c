@@ -36,6 +36,7 @@ struct h2conn {
 	uint32_t	 resets;	/* client RST_STREAM frames in this window */
 	uint32_t	 control;	/* control and empty frames in this window */
 	uint32_t	 continuations;	/* of the header block being received */
+	size_t		 block_bytes;	/* encoded bytes of that header block */
 	enum pc_reason	 calm;		/* a limit was crossed: GOAWAY ENHANCE_YOUR_CALM */
 	bool		 closing;	/* GOAWAY written ourselves: flush, then close */
 	bool		 seen_frame;	/* the preface and a first frame arrived */
@@ -292,6 +293,8 @@ pc_h2_ex_error(struct exchange *ex, int status, enum pc_reason reason)
 	char		 body[512], num[4], len[24];
 	int		 n, rc = 0;
 
+	if (!ex->req_done)
+		st->rst_after = true;	/* the rest of the request body is unwanted */
 	if (ex->resp_head_sent) {
 		/* Part of a response went out: only a reset tells the client it is not whole. */
 		(void)nghttp2_submit_rst_stream(st->h->s, NGHTTP2_FLAG_NONE, st->id,
@@ -370,13 +373,18 @@ on_begin_frame(nghttp2_session *s, const nghttp2_frame_hd *hd, void *arg)
 		break;
 	case NGHTTP2_HEADERS:
 		h->continuations = 0;
+		h->block_bytes = hd->length;
 		if (hd->length == 0 && !(hd->flags & NGHTTP2_FLAG_END_STREAM))
 			h->control++;
 		break;
 	case NGHTTP2_CONTINUATION:
-		/* CVE-2024-27316 and friends: an endless header block. Its size is bounded
-		 * by the header list limit; its frame count here. */
-		if (++h->continuations > CONTINUATIONS_MAX)
+		/* CVE-2024-27316 and friends: an endless header block, bounded here by frame
+		 * count and by encoded size before a byte of it is decoded. HPACK can expand
+		 * a few characters to 30 bits, so the encoded block may exceed the decoded
+		 * limit a little, never by a factor of four. */
+		h->block_bytes += hd->length;
+		if (++h->continuations > CONTINUATIONS_MAX ||
+		    h->block_bytes > 4 * (size_t)conf->limits.header_max_bytes + 16384)
 			h->calm = PC_R_LIMIT_HEADERS;
 		if (hd->length == 0)
 			h->control++;
@@ -599,16 +607,41 @@ on_data(nghttp2_session *s, uint8_t flags, int32_t id, const uint8_t *data, size
 	return 0;
 }
 
+/*
+ * The whole response went out while the client was still sending its body: RST_STREAM
+ * NO_ERROR tells it to stop (RFC 9113 8.1). Only now: a reset queued earlier would overtake
+ * the response's DATA frames.
+ */
+static int
+on_frame_send(nghttp2_session *s, const nghttp2_frame *f, void *arg)
+{
+	struct h2conn	*h = arg;
+	struct h2stream	*st;
+
+	if ((f->hd.type != NGHTTP2_DATA && f->hd.type != NGHTTP2_HEADERS) ||
+	    !(f->hd.flags & NGHTTP2_FLAG_END_STREAM))
+		return 0;
+	st = stream_of(h, f->hd.stream_id);
+	if (st != NULL && st->rst_after)
+		(void)nghttp2_submit_rst_stream(s, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_NO_ERROR);
+	return 0;
+}
+
 static int
 on_stream_close(nghttp2_session *s, int32_t id, uint32_t error, void *arg)
 {
 	struct h2conn	*h = arg;
 	struct h2stream	*st = stream_of(h, id);
 
-	(void)s;
-	(void)error;
 	if (st == NULL)
 		return 0;
+	if (st->ex != NULL && st->ex->method.ptr == NULL && error == NGHTTP2_PROTOCOL_ERROR) {
+		/* nghttp2 refused the header list itself (its own RFC 9113 checks) before we
+		 * saw it whole: log it as the malformed request it was. */
+		st->ex->req.deny_reason = PC_R_HTTP2_PROTOCOL;
+		st->ex->req.deny_phase = "parse";
+		st->ex->status = 400;
+	}
 	(void)nghttp2_session_set_stream_user_data(s, id, NULL);
 	st->closed = true;
 	stream_free(h, st);
@@ -640,14 +673,16 @@ pc_h2_start(struct conn *c)
 	nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, on_frame_recv);
 	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, on_data);
 	nghttp2_session_callbacks_set_on_stream_close_callback(cbs, on_stream_close);
+	nghttp2_session_callbacks_set_on_frame_send_callback(cbs, on_frame_send);
 	/* Flow control is ours: a window is returned only once the upstream took the data. */
 	nghttp2_option_set_no_auto_window_update(opt, 1);
 	nghttp2_option_set_no_closed_streams(opt, 1);
 	nghttp2_option_set_max_settings(opt, 16);
-	/* Second line behind our own counting (on_begin_frame). */
-	nghttp2_option_set_max_continuations(opt, CONTINUATIONS_MAX);
-	nghttp2_option_set_stream_reset_rate_limit(opt, conf->http2.max_resets,
-	    conf->http2.max_resets / 10 + 1);
+	/* Second lines behind our own counting (on_begin_frame), set looser so ours decide
+	 * (and say why in the event log). */
+	nghttp2_option_set_max_continuations(opt, 2 * CONTINUATIONS_MAX);
+	nghttp2_option_set_stream_reset_rate_limit(opt, 2 * (uint64_t)conf->http2.max_resets,
+	    conf->http2.max_resets / 5 + 1);
 	if (nghttp2_session_server_new2(&h->s, cbs, h, opt) != 0)
 		goto out;
 	iv[0].settings_id = NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS;
@@ -771,8 +806,7 @@ h2_streams(struct h2conn *h)
 			st->body_eof = true;
 			pc_h2_ex_kick(ex);
 			if (!ex->req_done)	/* answered early: the rest of the body is unwanted */
-				(void)nghttp2_submit_rst_stream(h->s, NGHTTP2_FLAG_NONE, st->id,
-				    NGHTTP2_NO_ERROR);
+				st->rst_after = true;
 			pc_ex_done(ex);
 			continue;
 		}
@@ -822,6 +856,12 @@ pc_h2_step(struct conn *c)
 		}
 		if (c->out.len - c->out_off >= PC_OUT_HIGH)
 			break;	/* a client that does not read gets nothing more read either */
+		if (c->in.len > 0) {
+			/* What was read (or came with the h2c preface, before the session
+			 * existed) goes to the session; a GOAWAY it causes is flushed above. */
+			(void)h2_recv(h);
+			continue;
+		}
 		if (!(c->flags & C_RD_READY))
 			break;
 		n = pc_conn_read(c, PC_READ_CHUNK);
@@ -831,8 +871,6 @@ pc_h2_step(struct conn *c)
 		}
 		if (n == 0)
 			break;
-		if (!h2_recv(h))
-			continue;	/* flush the GOAWAY, then close */
 	}
 	/* Idle (no stream) or still waiting for the preface: the connection's clock runs. */
 	if (h->nstreams == 0) {

@@ -150,6 +150,7 @@ struct h2stream {
 	uint32_t	 unconsumed;	/* request DATA bytes not yet returned to flow control */
 	bool		 body_eof;	/* <body> holds the end of the response */
 	bool		 deferred;	/* the data source said "later": resume when bytes come */
+	bool		 rst_after;	/* reset (NO_ERROR) once the response's END_STREAM is out */
 	bool		 closed;	/* nghttp2 closed it */
 };
 

@@ -100,6 +100,16 @@ def test_demo_tour(demo):
     c.close()
     assert r.header("strict-transport-security") == "max-age=31536000"
     assert r.header("x-frame-options") == "DENY" and r.header("x-content-type-options")
+    # The tour's HTTP/2 lines, run as printed (two lines joined at the backslash).
+    for line, want in ((rb"curl -s --http2 -w [^\n]*\\\n\s*https://\S+/v1/riders/r-1001",
+                        " -> 200 HTTP/2"),
+                       (rb"curl -s --http2 --path-as-is [^\n]*\\\n\s*--cacert \S+ "
+                        rb"https://\S+/v1/\.\./\.\./etc/passwd", " -> 400 HTTP/2")):
+        m2 = re.search(line, text)
+        assert m2, text
+        cmd = m2.group(0).decode().replace("\\\n", " ")
+        out = subprocess.run(["bash", "-c", cmd], capture_output=True, timeout=scaled(10))
+        assert out.stdout.decode().endswith(want + "\n"), (cmd, out.stdout, out.stderr)
     # The key was read at start and is not left on disk; the certificate stays for curl.
     assert os.path.exists(cacert) and not os.path.exists(cacert[:-4] + ".key")
     proc.send_signal(signal.SIGINT)
