@@ -201,6 +201,20 @@ class Upstream:
                 self.lock.wait(left)
             return list(self.requests)
 
+    def wait_path(self, path, timeout=5.0):
+        """The first complete request recorded for <path> (waits for it)."""
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            while True:
+                for r in self.requests:
+                    if r.path == path:
+                        return r
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError("upstream %s never saw %s: %r" % (
+                        self.name, path, self.requests))
+                self.lock.wait(left)
+
     def wait_heads(self, n, timeout=5.0):
         deadline = time.monotonic() + timeout
         with self.lock:

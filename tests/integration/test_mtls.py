@@ -15,14 +15,6 @@ from pc_tls import *        # noqa: F401,F403
 from pc_tlsgw import *      # noqa: F401,F403
 
 
-def wait_path(up, path, timeout=5.0):
-    deadline = time.monotonic() + scaled(timeout)
-    while time.monotonic() < deadline:
-        for r in up.snapshot():
-            if r.path == path:
-                return r
-        time.sleep(0.02)
-    raise AssertionError("upstream never saw %s: %r" % (path, up.snapshot()))
 
 
 def ctx(certs, who=None, **kw):
@@ -85,7 +77,7 @@ def test_optional_listener_and_route_requirement(tls_gateway, tls_certs):
     # With alice's certificate the route works, and the upstream learns who she is.
     r = tls_request(gw.tls_port, ctx(c, c.alice), "GET", "/mtls/a")
     assert r.status == 200, r
-    rec = wait_path(gw.upstream, "/mtls/a")
+    rec = gw.upstream.wait_path("/mtls/a")
     v = rec.header("x-client-cert")
     assert v.startswith("sha256=%s;" % c.alice.fingerprint), v
     assert 'subject="%s"' % c.alice.subject_rfc2253 in v, v
@@ -105,13 +97,13 @@ def test_identity_header_cannot_be_spoofed(tls_gateway, tls_certs):
     # On a route that does not forward the identity: stripped.
     r = tls_request(gw.tls_port, ctx(c, c.alice), "GET", "/open/s", headers=fake)
     assert r.status == 200
-    assert wait_path(gw.upstream, "/open/s").header_all("x-client-cert") == []
+    assert gw.upstream.wait_path("/open/s").header_all("x-client-cert") == []
     r = request(gw.port, "GET", "/open/p", headers=fake)
-    assert wait_path(gw.upstream, "/open/p").header_all("x-client-cert") == []
+    assert gw.upstream.wait_path("/open/p").header_all("x-client-cert") == []
     # On the route that forwards it: only the gateway's value.
     r = tls_request(gw.tls_port, ctx(c, c.alice), "GET", "/mtls/s", headers=fake)
     assert r.status == 200
-    vals = wait_path(gw.upstream, "/mtls/s").header_all("x-client-cert")
+    vals = gw.upstream.wait_path("/mtls/s").header_all("x-client-cert")
     assert len(vals) == 1 and vals[0].startswith("sha256=" + c.alice.fingerprint)
 
 
@@ -126,7 +118,7 @@ def test_identity_survives_keepalive(tls_gateway, tls_certs):
     finally:
         conn.close()
     for i in range(5):
-        assert wait_path(gw.upstream, "/mtls/k%d" % i).header("x-client-cert")
+        assert gw.upstream.wait_path("/mtls/k%d" % i).header("x-client-cert")
 
 
 def test_route_client_cert_report_only(tls_gateway, tls_certs):
@@ -137,4 +129,4 @@ def test_route_client_cert_report_only(tls_gateway, tls_certs):
     assert r.status == 200
     e = gw.access_for(r.header("x-request-id"))
     assert e["would_deny"] == "tls_client_cert_required"
-    assert wait_path(gw.upstream, "/mtls/ro").header("x-client-cert") is None
+    assert gw.upstream.wait_path("/mtls/ro").header("x-client-cert") is None

@@ -20,15 +20,6 @@ from pc_tls import *        # noqa: F401,F403 - fixtures tls_certs, tls_factory,
 from pc_tlsgw import *      # noqa: F401,F403 - fixture tls_gateway
 
 
-def wait_path(up, path, timeout=5.0):
-    """The upstream's recorded request for <path> (waits for it)."""
-    deadline = time.monotonic() + scaled(timeout)
-    while time.monotonic() < deadline:
-        for r in up.snapshot():
-            if r.path == path:
-                return r
-        time.sleep(0.02)
-    raise AssertionError("upstream never saw %s: %r" % (path, up.snapshot()))
 
 
 def ctx_for(certs, **kw):
@@ -56,7 +47,7 @@ def test_tls13_and_tls12_reach_the_upstream(tls_gateway, tls_certs):
         assert r.status == 200, r
         assert c.sock.version() == {ssl.TLSVersion.TLSv1_3: "TLSv1.3",
                                     ssl.TLSVersion.TLSv1_2: "TLSv1.2"}[ver]
-        rec = wait_path(gw.upstream, "/hello")
+        rec = gw.upstream.wait_path("/hello")
         assert rec.header("x-forwarded-proto") == "https"
         e = gw.access_for(r.header("x-request-id"))
         assert e["tls"] == c.sock.version()
@@ -64,7 +55,7 @@ def test_tls13_and_tls12_reach_the_upstream(tls_gateway, tls_certs):
     # The plain listener keeps working beside it, and says http.
     r = request(gw.port, "GET", "/plain")
     assert r.status == 200
-    assert wait_path(gw.upstream, "/plain").header("x-forwarded-proto") \
+    assert gw.upstream.wait_path("/plain").header("x-forwarded-proto") \
         == "http"
 
 
@@ -83,7 +74,7 @@ def test_keepalive_and_pipelining_over_tls(tls_gateway, tls_certs):
             assert c.read_response("GET").status == 200
     finally:
         c.close()
-    rec = wait_path(gw.upstream, "/p2")
+    rec = gw.upstream.wait_path("/p2")
     assert rec.body_len == 70000
 
 
