@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from pc_client import build_request, request, scaled
+from pc_client import build_request, request
 from pc_tls import *        # noqa: F401,F403
 from pc_tlsgw import *      # noqa: F401,F403
 

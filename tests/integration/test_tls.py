@@ -6,7 +6,6 @@ the key-file mode check, handshake failures as security events, and the security
 """
 
 import os
-import signal
 import socket
 import ssl
 import subprocess
@@ -14,7 +13,7 @@ import time
 
 import pytest
 
-from pc_client import Conn, build_request, request, scaled
+from pc_client import build_request, request, scaled
 from pc_gateway import run_check
 from pc_tls import *        # noqa: F401,F403 - fixtures tls_certs, tls_factory, ...
 from pc_tlsgw import *      # noqa: F401,F403 - fixture tls_gateway

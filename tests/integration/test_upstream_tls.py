@@ -6,11 +6,10 @@ false works and `portcullis check` warns about it loudly.
 """
 
 import ssl
-import time
 
 import pytest
 
-from pc_client import request, scaled
+from pc_client import request
 from pc_gateway import run_check
 from pc_tls import *        # noqa: F401,F403
 
