@@ -82,6 +82,9 @@ pc_tls__ctx_policy(SSL_CTX *ctx, enum pc_tls_version min)
 	 * send loop writes what it can and retries from a buffer that may have moved. */
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
 	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+	/* One read(2) per socket-full instead of one per record header and one per record
+	 * body; the callers read until WANT_READ, so nothing buffered is ever stranded. */
+	SSL_CTX_set_read_ahead(ctx, 1);
 	return 0;
 }
 
