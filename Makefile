@@ -131,7 +131,7 @@ FZ_OBJ	 = $(LIB_SRC:%.c=$(FZ)/%.o)
 $(FZ)/%.o: %.c
 	@mkdir -p $(@D)
 	@echo "CC(fuzz) $<"
-	@clang $(FZFLAGS:-fsanitize=fuzzer%=-fsanitize=fuzzer-no-link%) -c -o $@ $<
+	@clang $(FZFLAGS:-fsanitize=fuzzer%=-fsanitize=fuzzer-no-link%) -MMD -MP -c -o $@ $<
 $(FZ)/fuzz_%: fuzz/%.c $(FZ_OBJ)
 	@echo "LD $@"
 	@clang $(FZFLAGS) -o $@ $^ $(LDLIBS)
@@ -166,4 +166,4 @@ clean:
 
 .SECONDARY:
 
--include $(LIB_OBJ:.o=.d) $(B)/src/main.d
+-include $(LIB_OBJ:.o=.d) $(B)/src/main.d $(wildcard $(FZ)/src/*/*.d)

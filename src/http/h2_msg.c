@@ -192,7 +192,11 @@ pc_h2_req_field(struct pc_h2_req *r, struct pc_str name, struct pc_str value)
 	return regular(r, name, value);
 }
 
-/* Several cookie fields become one, in order, in the first one's place. */
+/*
+ * Several cookie fields become one, in order, in the first one's place. Empty crumbs are
+ * left out: joined, they would give "a=1; " or "; ", a value ending in whitespace, which
+ * no HTTP/1.1 field value may (RFC 9110 5.5) and which no cookie-string is (RFC 6265 4.2.1).
+ */
 static int
 join_cookies(struct pc_h2_req *r)
 {
@@ -201,18 +205,17 @@ join_cookies(struct pc_h2_req *r)
 	unsigned	 i, j;
 	char		*copy;
 	int		 rc = 0;
-	bool		 first = true;
+	bool		 first;
 
 	if (r->ncookies < 2)
 		return 0;
 	pc_buf_init(&b, r->cookie_bytes + 1);
 	for (i = 0; i < m->nhdrs; i++) {
-		if (!pc_str_eq(m->hdrs[i].name, PC_STR("cookie")))
+		if (!pc_str_eq(m->hdrs[i].name, PC_STR("cookie")) || m->hdrs[i].value.len == 0)
 			continue;
-		if (!first)
+		if (b.len > 0)
 			rc |= pc_buf_add_str(&b, PC_STR("; "));
 		rc |= pc_buf_add_str(&b, m->hdrs[i].value);
-		first = false;
 	}
 	copy = rc == 0 ? pc_arena_strdup(r->arena, pc_str_make((const char *)b.data, b.len)) :
 	    NULL;

@@ -82,9 +82,10 @@ PC_MUST_CHECK int pc_h1_parse_response(const char *buf, size_t len,
  * the order received (names and values must outlive <msg>: the caller copies them out of
  * the HPACK decoder), then finish once the list is complete. Each returns 0, -PC_EPROTO
  * (malformed) or -PC_ETOOBIG (over <list_max> bytes counted as RFC 9113 6.5.2 does, or over
- * <count_max> fields), with r->reason the first PC_R_* that applied; after an error the
- * list must still be fed to the end (only its size is counted), so the HPACK state stays in
- * step. <msg>: method, meth, target (:path), host (:authority, else host), flags/
+ * <count_max> fields), with r->reason the first PC_R_* that applied, except that crossing
+ * <list_max> always makes it PC_R_LIMIT_HEADERS (an oversized list is an attack whatever
+ * else is wrong with it); after an error the list must still be fed to the end (only its
+ * size is counted), so the HPACK state stays in step. <msg>: method, meth, target (:path), host (:authority, else host), flags/
  * content_length, version_minor 1, and the regular fields (cookies joined, te/host/
  * content-length/expect left out).
  */

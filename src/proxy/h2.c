@@ -469,8 +469,11 @@ on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *name, size_
 		n.ptr = pc_arena_strdup(a, n);
 		v.ptr = pc_arena_strdup(a, v);
 		if (n.ptr == NULL || v.ptr == NULL) {
+			/* The arena is full: too big, whatever the list limit says. The field
+			 * is still counted below, uncopied (the reason is set, so not kept). */
 			b->req.reason = PC_R_LIMIT_HEADERS;
-			return 0;
+			n = pc_str_make((const char *)name, namelen);
+			v = pc_str_make((const char *)value, valuelen);
 		}
 	}
 	/* An error is kept in b->req.reason and answered once the list is complete. */
