@@ -720,6 +720,26 @@ conn_io_cb(struct pc_loop *loop, struct pc_io *io, unsigned events)
 	conn_run(c);
 }
 
+static void
+conn_step_later_cb(void *arg)
+{
+	struct conn *c = arg;
+
+	c->flags &= (uint16_t)~C_STEP_LATER;
+	if (!(c->flags & C_CLOSED))
+		conn_run(c);
+}
+
+void
+pc_conn_kick_later(struct conn *c)
+{
+	/* Deferrals run in order, so this runs before a later close's deferred free. */
+	if (c->flags & (C_STEP_LATER | C_CLOSED))
+		return;
+	c->flags |= C_STEP_LATER;
+	pc_loop_defer(c->w->loop, &c->step_later, conn_step_later_cb, c);
+}
+
 void
 pc_conn_kick(struct conn *c)
 {

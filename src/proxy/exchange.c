@@ -265,7 +265,10 @@ pc_ex_response_head(struct exchange *ex)
 void
 pc_exchange_resp_ready(struct exchange *ex)
 {
-	if (ex->st != NULL)
+	if (ex->st != NULL) {
 		pc_h2_ex_kick(ex);
+		pc_conn_kick_later(ex->c);
+		return;
+	}
 	pc_conn_kick(ex->c);
 }

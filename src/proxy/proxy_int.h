@@ -84,11 +84,13 @@ struct listener {
 #define C_HANDSHAKE	0x400u	/* TLS handshake not finished yet */
 #define C_RD_WANTS_WR	0x800u	/* TLS: a read waits for the socket to be writable */
 #define C_WR_WANTS_RD	0x1000u	/* TLS: a write waits for the socket to be readable */
+#define C_STEP_LATER	0x2000u	/* a conn_run is deferred to the end of this batch */
 
 struct conn {
 	struct pc_io	 io;
 	struct pc_timer	 timer;
 	struct pc_defer	 free_later;
+	struct pc_defer	 step_later;	/* see pc_conn_kick_later() */
 	struct worker	*w;
 	struct conn	*prev, *next;
 	struct pc_buf	 in;
@@ -229,6 +231,9 @@ PC_MUST_CHECK int pc_conn_flush(struct conn *c);
 void		 pc_conn_drain(struct worker *w);
 /* Called by the upstream side when it made progress the client side must see. */
 void		 pc_conn_kick(struct conn *c);
+/* The same, once, after the current batch of events: what several upstreams produced in
+ * one batch leaves in one write (HTTP/2: many streams, one TLS record). */
+void		 pc_conn_kick_later(struct conn *c);
 void		 pc_exchange_fail(struct exchange *ex, enum pc_reason reason);
 void		 pc_exchange_resp_ready(struct exchange *ex);
 
