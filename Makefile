@@ -4,7 +4,7 @@
 #   make TSAN=1 tsan-integration      the integration suite under ThreadSanitizer (not in test)
 
 CC	?= cc
-PKGS	 = yaml-0.1 openssl libnghttp2
+PKGS	 = yaml-0.1 openssl libnghttp2 jansson
 PYTHON	 = /usr/bin/python3
 
 WARN	 = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \

@@ -4,7 +4,8 @@
 set -e
 PKGS="build-essential clang pkg-config libyaml-dev libcmocka-dev \
 libclang-rt-14-dev python3 python3-pytest python3-h2 curl wrk nginx-light procps cppcheck \
-libssl-dev openssl libnghttp2-dev nghttp2-client testssl.sh"
+libssl-dev openssl libnghttp2-dev nghttp2-client testssl.sh libjansson-dev \
+python3-jwt python3-cryptography"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

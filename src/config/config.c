@@ -28,7 +28,8 @@
 static void
 conf_free(struct pc_conf *c)
 {
-	unsigned i;
+	struct pc_conf_impl	*ci = (struct pc_conf_impl *)(void *)c;
+	unsigned		 i, j;
 
 	if (c == NULL)
 		return;
@@ -56,8 +57,14 @@ conf_free(struct pc_conf *c)
 		free(c->routes[i].path);
 		free(c->routes[i].host);
 		free(c->routes[i].client_cert_header);
+		free(c->routes[i].auth);
+		for (j = 0; j < c->routes[i].nscopes; j++)
+			free(c->routes[i].scopes[j]);
+		free(c->routes[i].scopes);
+		free(c->routes[i].scope_text);
 	}
 	free(c->routes);
+	pc_conf__issuers_free(c);
 	for (i = 0; i < c->nresponse_headers; i++) {
 		free(c->response_headers[i].name);
 		free(c->response_headers[i].value);
@@ -66,8 +73,14 @@ conf_free(struct pc_conf *c)
 	for (i = 0; i < c->nstrip_headers; i++)
 		free(c->strip_headers[i]);
 	free(c->strip_headers);
+	for (i = 0; i < ci->nload_warnings; i++)
+		free(ci->load_warnings[i].msg);
+	free(ci->load_warnings);
 	free(c);	/* pub is the first member of struct pc_conf_impl */
 }
+
+/* Snapshots are told apart by this, not by address: a freed one's address comes back. */
+static uint64_t serials;
 
 static int
 load(const char *name, const char *dir, bool from_mem, const char *text, size_t len,
@@ -100,6 +113,7 @@ load(const char *name, const char *dir, bool from_mem, const char *text, size_t 
 	}
 	if ((rc = pc_conf__defaults(&ld, ci)) != 0 || (rc = pc_conf__build(&ld, ci, root)) != 0)
 		goto fail;
+	ci->pub.serial = __atomic_add_fetch(&serials, 1, __ATOMIC_RELAXED);
 	pc_arena_free(ld.arena);
 	*out = &ci->pub;
 	return 0;

@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "auth/auth.h"
 #include "core/core.h"
 #include "tls/tls.h"
 
@@ -56,6 +57,17 @@ struct pc_conf_upstream {
 	int		 line;
 };
 
+/* An issuers: entry: the verifier's view and what it owns. */
+struct pc_conf_issuer {
+	struct pc_jwt_issuer v;		/* what auth/ checks tokens against */
+	char		*name, *iss, *scopes_claim, *roles_claim;
+	char		**audiences;
+	char		**required;
+	struct pc_jwks	*jwks;
+	struct pc_pkey	*hmac;
+	int		 line;
+};
+
 struct pc_conf_header {
 	char		*name;
 	char		*value;
@@ -84,6 +96,12 @@ struct pc_conf_route {
 	bool		 report_only;	/* deciding phases log would_deny instead of denying */
 	uint64_t	 body_max_bytes;	/* per route; default limits.body_max_bytes */
 	bool		 client_cert;	/* client_cert: required -> a verified client certificate */
+	const struct pc_jwt_issuer **auth;	/* auth: issuers whose tokens it accepts (any of) */
+	unsigned	 nauth;
+	char		**scopes;	/* scopes: every one required (403 insufficient_scope) */
+	unsigned	 nscopes;
+	char		*scope_text;	/* the same, space-separated, for WWW-Authenticate */
+	bool		 bound_tokens;	/* bound_tokens: only certificate-bound tokens (RFC 8705) */
 	char		*client_cert_header;	/* forward the verified identity in this header */
 	unsigned	 order;		/* position in the file (tie-break) */
 	int		 line;
@@ -111,6 +129,7 @@ struct pc_conf_limits {
 
 struct pc_conf {
 	char		*path;		/* file it was loaded from */
+	uint64_t	 serial;	/* unique per loaded snapshot (caches key on it) */
 	unsigned	 workers;	/* 0 in the file means one per CPU; resolved here */
 	struct pc_conf_listener *listeners;
 	unsigned	 nlisteners;
@@ -133,6 +152,10 @@ struct pc_conf {
 					 * every incoming request before anything reads it */
 	unsigned	 nstrip_headers;
 	uint32_t	 tls_ticket_rotation_s;	/* session-ticket key period; default 3600 */
+	struct pc_conf_issuer *issuers;	/* issuers: JWT access-token issuers */
+	unsigned	 nissuers;
+	uint32_t	 auth_cache_ttl_s;	/* verified-token cache: at most this long; 300 */
+	uint32_t	 auth_cache_entries;	/* per worker; 10000 (0: no cache) */
 	struct pc_conf_upstream *upstreams;
 	unsigned	 nupstreams;
 	struct pc_conf_route *routes;	/* sorted by precedence: most specific first */

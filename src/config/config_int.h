@@ -65,6 +65,13 @@ struct pc_conf_loader {
 	struct pc_conf_tls_job	*tls_last;
 };
 
+/* A warning found while loading (a skipped key of a key set), reported by
+ * pc_conf_warnings() with the others. */
+struct pc_conf_load_warning {
+	int		 line;
+	char		*msg;
+};
+
 /* Lines the public struct has no room for; the warnings need them. */
 struct pc_conf_impl {
 	struct pc_conf	 pub;
@@ -73,6 +80,8 @@ struct pc_conf_impl {
 	int		 open_proxy_line;	/* a 0.0.0.0/0 or ::/0 trusted proxy */
 	char		 open_proxy_text[12];
 	bool		 client_cert_asked;	/* some listener has tls.client_cert != none */
+	struct pc_conf_load_warning *load_warnings;
+	unsigned	 nload_warnings;
 };
 
 /* A printable, bounded copy of untrusted text for a message (keys, names, paths). */
@@ -164,6 +173,16 @@ PC_MUST_CHECK int pc_conf__build(struct pc_conf_loader *ld, struct pc_conf_impl 
  */
 PC_MUST_CHECK int pc_conf__get_listener(struct pc_conf_loader *ld, struct pc_conf_impl *ci,
     const struct pc_conf_node *e, unsigned idx);
+/* tls_conf.c: a file path (relative: to the configuration's directory), in ld->arena. */
+PC_MUST_CHECK int pc_conf__get_path(struct pc_conf_loader *ld, const struct pc_conf_node *n,
+    const char *ctx, const char *key, const char **out);
+/* auth_conf.c: the issuers: mapping; a route's auth:, scopes: and bound_tokens: keys. */
+PC_MUST_CHECK int pc_conf__get_issuers(struct pc_conf_loader *ld, struct pc_conf_impl *ci,
+    const struct pc_conf_node *v);
+PC_MUST_CHECK int pc_conf__get_route_auth(struct pc_conf_loader *ld, struct pc_conf *c,
+    struct pc_conf_route *r, const char *ctx, const struct pc_conf_node *auth,
+    const struct pc_conf_node *scopes, const struct pc_conf_node *bound);
+void		 pc_conf__issuers_free(struct pc_conf *c);
 /* tls_conf.c: the tls: section <v> (key node <k>) of upstream <u>, number <idx>: checked,
  * u->pool_key and u->tls_verify set, the context queued. */
 PC_MUST_CHECK int pc_conf__get_upstream_tls(struct pc_conf_loader *ld,

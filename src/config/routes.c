@@ -276,7 +276,8 @@ bad:
 }
 
 static const char *const route_keys[] = { "name", "path", "methods", "host", "upstream",
-	"public", "report_only", "body_max_bytes", "client_cert", "client_cert_header" };
+	"public", "report_only", "body_max_bytes", "client_cert", "client_cert_header", "auth",
+	"scopes", "bound_tokens" };
 
 /* client_cert: none | required, and the header that forwards the verified identity. */
 static int
@@ -400,17 +401,19 @@ get_route(struct pc_conf_loader *ld, struct pc_conf *c, struct pc_conf_route *r,
 		return rc;
 	if ((rc = get_client_cert(ld, r, ctx, vals[8], vals[9], kn[9])) != 0)
 		return rc;
-	/* Deny by default: a route either names how its callers authenticate (today: a
-	 * verified client certificate) or says, in the file, that it needs nothing. Both at
-	 * once would leave a reader unsure which one holds. */
-	if (r->public_ && r->client_cert)
-		return pc_conf__fail(ld, vals[5], "route '%s': public: true and client_cert: "
-		    "required contradict each other (a route is public or authenticated)",
-		    pc_conf__show(name.ptr, name.len).s);
-	if (!r->public_ && !r->client_cert)
+	if ((rc = pc_conf__get_route_auth(ld, c, r, ctx, vals[10], vals[11], vals[12])) != 0)
+		return rc;
+	/* Deny by default: a route either names how its callers authenticate (a token from
+	 * one of its issuers, a verified client certificate) or says, in the file, that it
+	 * needs nothing. Both at once would leave a reader unsure which one holds. */
+	if (r->public_ && (r->client_cert || r->nauth > 0))
+		return pc_conf__fail(ld, vals[5], "route '%s': public: true contradicts %s (a "
+		    "route is public or authenticated)", pc_conf__show(name.ptr, name.len).s,
+		    r->nauth > 0 ? "auth:" : "client_cert: required");
+	if (!r->public_ && !r->client_cert && r->nauth == 0)
 		return pc_conf__fail(ld, vals[5] ? vals[5] : m, "route '%s': not public and no "
-		    "authentication configured; deny by default (set public: true, or "
-		    "client_cert: required)", pc_conf__show(name.ptr, name.len).s);
+		    "authentication configured; deny by default (set auth:, client_cert: "
+		    "required, or public: true)", pc_conf__show(name.ptr, name.len).s);
 	return 0;
 }
 

@@ -77,6 +77,12 @@ static const struct num_key limit_keys[] = {
 #undef LIM
 };
 
+/* The verified-token cache, per worker (pipeline/authn.c). */
+static const struct num_key token_cache_keys[] = {
+	{ "ttl_s", 0, 3600, 300, offsetof(struct pc_conf, auth_cache_ttl_s), false },
+	{ "entries", 0, 1000000, 10000, offsetof(struct pc_conf, auth_cache_entries), false },
+};
+
 /* HTTP/2, per connection. The flood limits count per 10 s window (proxy/h2.c). */
 static const struct num_key http2_keys[] = {
 #define H2(n, lo, hi, d) { #n, lo, hi, d, offsetof(struct pc_conf_http2, n), false }
@@ -307,10 +313,11 @@ get_admin(struct pc_conf_loader *ld, struct pc_conf_impl *ci, const struct pc_co
 
 static const char *const top_keys[] = { "workers", "listen", "limits", "trusted_proxies",
 	"report_only", "response", "access_log", "event_log", "admin", "drain_timeout_ms",
-	"upstreams", "routes", "user", "tls_ticket_rotation_s", "response_headers", "http2" };
+	"upstreams", "routes", "user", "tls_ticket_rotation_s", "response_headers", "http2",
+	"issuers", "token_cache" };
 enum { K_WORKERS, K_LISTEN, K_LIMITS, K_PROXIES, K_REPORT_ONLY, K_RESPONSE, K_ACCESS_LOG,
 	K_EVENT_LOG, K_ADMIN, K_DRAIN, K_UPSTREAMS, K_ROUTES, K_USER, K_TICKETS,
-	K_RESPONSE_HEADERS, K_HTTP2 };
+	K_RESPONSE_HEADERS, K_HTTP2, K_ISSUERS, K_TOKEN_CACHE };
 
 /* user: a POSIX portable user name that exists here (checked now, not at startup). */
 static int
@@ -418,6 +425,11 @@ pc_conf__build(struct pc_conf_loader *ld, struct pc_conf_impl *ci, const struct 
 	if (vals[K_RESPONSE_HEADERS] != NULL &&
 	    (rc = pc_conf__get_response_headers(ld, c, vals[K_RESPONSE_HEADERS])) != 0)
 		return rc;
+	if (vals[K_TOKEN_CACHE] != NULL && (rc = get_numbers(ld, token_cache_keys,
+	    PC_NELEM(token_cache_keys), "token_cache", c, vals[K_TOKEN_CACHE])) != 0)
+		return rc;
+	if (vals[K_ISSUERS] != NULL && (rc = pc_conf__get_issuers(ld, ci, vals[K_ISSUERS])) != 0)
+		return rc;
 	if (vals[K_UPSTREAMS] != NULL &&
 	    (rc = pc_conf__get_upstreams(ld, c, vals[K_UPSTREAMS])) != 0)
 		return rc;
@@ -436,6 +448,7 @@ pc_conf__defaults(struct pc_conf_loader *ld, struct pc_conf_impl *ci)
 	c->refs = 1;
 	numbers_default(limit_keys, PC_NELEM(limit_keys), &c->limits);
 	numbers_default(http2_keys, PC_NELEM(http2_keys), &c->http2);
+	numbers_default(token_cache_keys, PC_NELEM(token_cache_keys), c);
 	c->drop_server_header = true;
 	c->admin_enabled = true;
 	c->drain_timeout_ms = 30000;

@@ -60,8 +60,8 @@ job_new(struct pc_conf_loader *ld, const struct pc_conf_node *at, bool server, u
  * the gateway was started from. From memory there is no file: the current directory.
  * *<out> lives in the loader's arena.
  */
-static int
-get_path(struct pc_conf_loader *ld, const struct pc_conf_node *n, const char *ctx,
+int
+pc_conf__get_path(struct pc_conf_loader *ld, const struct pc_conf_node *n, const char *ctx,
     const char *key, const char **out)
 {
 	char		 full[PATH_MAX];
@@ -208,8 +208,8 @@ get_certificates(struct pc_conf_loader *ld, struct pc_conf_tls_job *j,
 			return pc_conf__fail(ld, e, "%s: missing required key '%s'", ctx,
 			    vals[0] == NULL ? "cert" : "key");
 		(void)snprintf(ctx, sizeof(ctx), "listen[%u].tls.certificates[%u].", idx, i);
-		if ((rc = get_path(ld, vals[0], ctx, "cert", &j->certs[i].cert)) != 0 ||
-		    (rc = get_path(ld, vals[1], ctx, "key", &j->certs[i].key)) != 0)
+		if ((rc = pc_conf__get_path(ld, vals[0], ctx, "cert", &j->certs[i].cert)) != 0 ||
+		    (rc = pc_conf__get_path(ld, vals[1], ctx, "key", &j->certs[i].key)) != 0)
 			return rc;
 		j->cert_at[i] = e;
 		j->sc.ncerts++;
@@ -275,10 +275,10 @@ get_server_tls(struct pc_conf_loader *ld, struct pc_conf_impl *ci, unsigned idx,
 	if (vals[SK_CLIENT_CERT] != NULL &&
 	    (rc = get_client_cert(ld, vals[SK_CLIENT_CERT], ctx, &j->sc.client_cert)) != 0)
 		return rc;
-	if (vals[SK_CLIENT_CA] != NULL && (rc = get_path(ld, vals[SK_CLIENT_CA], ctx,
+	if (vals[SK_CLIENT_CA] != NULL && (rc = pc_conf__get_path(ld, vals[SK_CLIENT_CA], ctx,
 	    "client_ca", &j->sc.client_ca)) != 0)
 		return rc;
-	if (vals[SK_CLIENT_CRL] != NULL && (rc = get_path(ld, vals[SK_CLIENT_CRL], ctx,
+	if (vals[SK_CLIENT_CRL] != NULL && (rc = pc_conf__get_path(ld, vals[SK_CLIENT_CRL], ctx,
 	    "client_crl", &j->sc.client_crl)) != 0)
 		return rc;
 	/* Asking for certificates without saying who signs them would accept any, or none:
@@ -522,16 +522,16 @@ pc_conf__get_upstream_tls(struct pc_conf_loader *ld, struct pc_conf_upstream *u,
 	if (vals[CK_VERIFY] != NULL &&
 	    (rc = pc_conf__get_bool(ld, vals[CK_VERIFY], ctx, "verify", &j->cc.verify)) != 0)
 		return rc;
-	if (vals[CK_CA] != NULL && (rc = get_path(ld, vals[CK_CA], ctx, "ca", &j->cc.ca)) != 0)
+	if (vals[CK_CA] != NULL && (rc = pc_conf__get_path(ld, vals[CK_CA], ctx, "ca", &j->cc.ca)) != 0)
 		return rc;
 	if (vals[CK_SERVER_NAME] != NULL && (rc = get_server_name(ld, vals[CK_SERVER_NAME],
 	    ctx, &j->cc.server_name)) != 0)
 		return rc;
 	if (vals[CK_CERT] != NULL &&
-	    (rc = get_path(ld, vals[CK_CERT], ctx, "cert", &j->cc.cert)) != 0)
+	    (rc = pc_conf__get_path(ld, vals[CK_CERT], ctx, "cert", &j->cc.cert)) != 0)
 		return rc;
 	if (vals[CK_KEY] != NULL &&
-	    (rc = get_path(ld, vals[CK_KEY], ctx, "key", &j->cc.key)) != 0)
+	    (rc = pc_conf__get_path(ld, vals[CK_KEY], ctx, "key", &j->cc.key)) != 0)
 		return rc;
 	if ((j->cc.cert == NULL) != (j->cc.key == NULL))
 		return pc_conf__fail(ld, j->cc.cert == NULL ? kn[CK_KEY] : kn[CK_CERT],

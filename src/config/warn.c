@@ -54,6 +54,8 @@ pc_conf_warnings(const struct pc_conf *conf, void (*cb)(void *arg, const char *m
 	const struct pc_conf_route	*r;
 	unsigned			 i, j, n = 0;
 
+	for (i = 0; i < ci->nload_warnings; i++)
+		n += warn(conf, ci->load_warnings[i].line, cb, arg, "%s", ci->load_warnings[i].msg);
 	for (i = 0; i < conf->nlisteners; i++) {
 		const struct pc_conf_listener *l = &conf->listeners[i];
 

@@ -82,6 +82,22 @@ void		 pc_panic(const char *file, int line, const char *what) __attribute__((nor
 	X(ROUTE_NOT_FOUND, 404, "route_not_found")			\
 	X(ROUTE_METHOD, 404, "route_method_not_allowed")		\
 	X(ROUTE_NOT_PUBLIC, 401, "route_no_authentication")		\
+	X(AUTH_MISSING, 401, "auth_missing")				\
+	X(AUTH_MALFORMED, 401, "auth_token_malformed")			\
+	X(AUTH_TOO_LARGE, 401, "auth_token_too_large")			\
+	X(AUTH_ALG, 401, "auth_alg_not_allowed")			\
+	X(AUTH_CRIT, 401, "auth_crit_unsupported")			\
+	X(AUTH_KEY_UNKNOWN, 401, "auth_key_unknown")			\
+	X(AUTH_SIGNATURE, 401, "auth_bad_signature")			\
+	X(AUTH_ISSUER, 401, "auth_issuer_unknown")			\
+	X(AUTH_AUDIENCE, 401, "auth_audience")				\
+	X(AUTH_EXPIRED, 401, "auth_expired")				\
+	X(AUTH_NOT_YET_VALID, 401, "auth_not_yet_valid")		\
+	X(AUTH_LIFETIME, 401, "auth_lifetime_too_long")			\
+	X(AUTH_TYP, 401, "auth_typ")					\
+	X(AUTH_CLAIM_MISSING, 401, "auth_claim_missing")		\
+	X(AUTH_CERT_BINDING, 401, "auth_cert_binding")			\
+	X(AUTHZ_SCOPE, 403, "authz_insufficient_scope")			\
 	X(TLS_CLIENT_CERT_REQUIRED, 403, "tls_client_cert_required")	\
 	X(TLS_HANDSHAKE, 400, "tls_handshake_failed")			\
 	X(REDIRECT_HTTPS, 308, "redirect_https")			\
@@ -153,6 +169,15 @@ PC_MUST_CHECK int pc_buf_add_hex(struct pc_buf *b, uint64_t v);
 /* Appends <s> escaped as the inside of a JSON string (no quotes added). */
 PC_MUST_CHECK int pc_buf_add_json_str(struct pc_buf *b, struct pc_str s);
 void		 pc_buf_consume(struct pc_buf *b, size_t n);	/* drops n bytes from the front */
+
+/* ---- base64url (RFC 4648 5), no padding; decoding is strict: no '=', no whitespace,
+ * trailing bits must be zero (one text per byte string: RFC 7515 2, 7519) ---- */
+#define PC_B64URL_ENCODED_LEN(n)	(((n) * 4 + 2) / 3)
+#define PC_B64URL_DECODED_MAX(n)	((n) / 4 * 3 + 2)
+/* Decodes <in> into <out> (<cap> bytes). 0 and *<outlen>, or -PC_EINVAL / -PC_ETOOBIG. */
+PC_MUST_CHECK int pc_b64url_decode(struct pc_str in, uint8_t *out, size_t cap, size_t *outlen);
+/* Encodes; returns the characters written (no NUL), 0 if <cap> is too small. */
+size_t		 pc_b64url_encode(const uint8_t *in, size_t n, char *out, size_t cap);
 
 /* ---- arena: request/connection lifetime, hard cap, never aborts ---- */
 struct pc_arena;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "pipeline/pipeline.h"
+#include "pipeline/pipeline_int.h"
 #include "core/banned.h"
 
 enum pc_verdict
@@ -96,10 +97,10 @@ route_run(struct pc_req *req)
 	    pc_str_make(req->view.path, req->view.path_len), &req->params, &reason);
 	if (req->route == NULL)
 		return pc_req_deny(req, reason);
-	/* Deny by default: a route is public or names how callers authenticate (today: a
-	 * client certificate). The loader refuses anything else, and this re-checks it at
+	/* Deny by default: a route is public or names how callers authenticate (a token,
+	 * a client certificate). The loader refuses anything else, and this re-checks it at
 	 * request time so a future loader bug fails closed. */
-	if (!req->route->public_ && !req->route->client_cert)
+	if (!req->route->public_ && !req->route->client_cert && req->route->nauth == 0)
 		return pc_req_deny(req, PC_R_ROUTE_NOT_PUBLIC);
 	return PC_NEXT;
 }
@@ -130,6 +131,8 @@ static const struct pc_phase phases[] = {
 	{ "redirect",	redirect_run,	false },
 	{ "route",	route_run,	false },
 	{ "client_cert", client_cert_run, true },
+	{ "authenticate", pc_authn_run,	true },
+	{ "authorize",	pc_authz_run,	true },
 	{ "limits",	body_limit_run,	false },
 };
 

@@ -40,6 +40,8 @@ struct pc_req {
 	const struct pc_tls_peer *peer;	/* set by: TLS handshake (borrowed from the
 					 * connection): the verified client certificate, or NULL */
 	bool		 tls;		/* set by: accept: the request came over TLS */
+	struct pc_principal *principal;	/* set by: authenticate; read by: authorize, log */
+	struct pc_jwt_cache *jwt_cache;	/* set by: accept (the worker's); read by: authenticate */
 	struct pc_str	 location;	/* set by: redirect; the 308 target */
 	char		 id[PC_REQ_ID_MAX + 1];	/* set by: parse (kept if valid, else generated) */
 	size_t		 id_len;

@@ -42,6 +42,8 @@ log_exchange(struct exchange *ex)
 	rec.reason = req->deny_reason;
 	rec.would_deny = req->would_deny;
 	rec.would_deny_phase = req->would_deny_phase;
+	if (req->principal != NULL)
+		rec.principal = req->principal->id;
 	rec.http = ex->st != NULL ? pc_str_c("2") : pc_str_c(ex->client_v10 ? "1.0" : "1.1");
 	if (c->tls_version != NULL)
 		rec.tls = pc_str_c(c->tls_version);
@@ -186,6 +188,7 @@ pc_ex_new(struct conn *c, const struct pc_msg *msg, struct exchange **out)
 	ex->req.listener = &ex->req.conf->listeners[c->lidx];
 	ex->req.tls = c->ssl != NULL;
 	ex->req.peer = c->peer;
+	ex->req.jwt_cache = w->jwt_cache;
 	ex->req.start_us = pc_now_us();
 	ex->req.wall_us = pc_wall_us();
 	pc_buf_init(&ex->upout, PC_UPOUT_HIGH + PC_READ_CHUNK * 2 + 64 * 1024);

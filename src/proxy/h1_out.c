@@ -482,6 +482,31 @@ pc_out_error_body(char *body, size_t size, const struct pc_req *req, int status,
 }
 
 /*
+ * RFC 6750 3: every 401 says how to authenticate; no error code when no credentials came
+ * (3.1), "invalid_token" for any bad token without saying what was wrong with it (the log
+ * does), and "insufficient_scope" with the scopes the route needs.
+ */
+static int
+add_challenge(const struct pc_req *req, enum pc_reason reason, pc_field_cb add, void *arg)
+{
+	char	v[4200];
+	int	n;
+
+	if (reason == PC_R_AUTHZ_SCOPE && req->route != NULL && req->route->scope_text != NULL)
+		n = snprintf(v, sizeof(v), "Bearer realm=\"portcullis\", "
+		    "error=\"insufficient_scope\", scope=\"%s\"", req->route->scope_text);
+	else if (reason == PC_R_AUTH_MISSING || reason == PC_R_ROUTE_NOT_PUBLIC)
+		n = snprintf(v, sizeof(v), "Bearer realm=\"portcullis\"");
+	else if (pc_reason_status(reason) == 401)
+		n = snprintf(v, sizeof(v), "Bearer realm=\"portcullis\", error=\"invalid_token\"");
+	else
+		return 0;
+	if (n < 0 || (size_t)n >= sizeof(v))
+		return -PC_ERANGE;
+	return add(arg, PC_STR("WWW-Authenticate"), pc_str_make(v, (size_t)n));
+}
+
+/*
  * The fields of a gateway-made answer, framing aside. Cache-Control: no-store on every one:
  * a cache between must not keep a 401 or 403 (RFC 6750 5.3) or serve one to someone else.
  */
@@ -497,6 +522,7 @@ pc_out_error_fields(const struct pc_req *req, enum pc_reason reason, pc_field_cb
 	rc |= add(arg, PC_STR("Cache-Control"), PC_STR("no-store"));
 	if (reason == PC_R_REDIRECT_HTTPS && req->location.len > 0)
 		rc |= add(arg, PC_STR("Location"), req->location);
+	rc |= add_challenge(req, reason, add, arg);
 	if (req->conf != NULL)
 		rc |= add_security_headers(req, false, add, arg);
 	return rc;

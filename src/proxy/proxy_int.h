@@ -63,6 +63,7 @@ struct worker {
 	struct pc_arena	*arenas[PC_CACHE_MAX];
 	unsigned	 narenas;
 	struct pc_msg	 msg;		/* parse scratch: valid only inside conn_start_exchange */
+	struct pc_jwt_cache *jwt_cache;	/* verified tokens, this worker's (auth/jwt_cache.c) */
 };
 
 struct listener {

@@ -256,6 +256,7 @@ worker_fini(struct worker *w)
 	pc_up_worker_fini(w);
 	pc_loop_free(w->loop);	/* runs the deferred frees */
 	pc_cache_fini(w);
+	pc_jwt_cache_free(w->jwt_cache);
 	for (s = w->retired; s != NULL; s = n) {
 		n = s->next;
 		slot_free(s);
@@ -296,6 +297,11 @@ pc_server_start(const struct pc_conf *conf, char *err, size_t errlen)
 		w->listeners = calloc(conf->nlisteners, sizeof(*w->listeners));
 		w->cur = slot_new(pc_conf_acquire());
 		if (w->loop == NULL || w->listeners == NULL || w->cur == NULL)
+			goto nomem;
+		/* Sized once at start (token_cache.entries); a reload keeps the table, and its
+		 * entries of the old snapshot miss (they carry its serial). */
+		if (w->cur->conf->auth_cache_entries > 0 && w->cur->conf->nissuers > 0 &&
+		    (w->jwt_cache = pc_jwt_cache_new(w->cur->conf->auth_cache_entries)) == NULL)
 			goto nomem;
 		w->conf_gen = pc_conf_generation();
 		pc_loop_set_data(w->loop, w);

@@ -1,8 +1,9 @@
 """
 The conformance profile (/work/shared/conformance.md): the real binary started with
 examples/conformance.yaml and only environment variables, checked row by row for what
-exists in this release (R1 /health GET, R2 /public/** GET+POST, public; R11 /mtls/** GET
-with a client certificate verified against PC_CLIENT_CA, on PC_TLS_LISTEN), plus the
+exists in this release (R1 /health GET, R2 /public/** GET+POST, public; R4/R5/R8 with JWT
+access tokens from PC_ISSUER for PC_AUDIENCE, keys in PC_JWKS_FILE; R11 /mtls/** GET with a
+client certificate verified against PC_CLIENT_CA, on PC_TLS_LISTEN), plus the
 caller-visible statuses: 404, 400 + close, 414/431/413, 502, and what the upstream and
 PC_LOG_DIR receive.
 """
@@ -15,6 +16,7 @@ import pytest
 from pc_checks import REQ_ID, check_error_response, send_raw
 from pc_client import Conn, build_request, free_port, free_ports, poll, read_jsonl, request
 from pc_gateway import REPO, Gateway
+from pc_jwt import AUD, ISS, Issuer
 from pc_tls import *        # noqa: F401,F403 - fixture tls_certs, client_context, ...
 
 CONF = os.path.join(REPO, "examples", "conformance.yaml")
@@ -37,7 +39,9 @@ def conformance(tmp_path, upstream_factory, tls_certs):
         dummies = {"server.crt": tls_certs.server_ec.chain,
                    "server.key": tls_certs.server_ec.key,
                    "clients-ca.crt": tls_certs.client_ca.cert}
-        for name in ("jwks.json", "api-keys.db"):
+        gw_issuer = Issuer(d, iss=ISS, aud=AUD)
+        dummies["jwks.json"] = gw_issuer.jwks_file
+        for name in ("api-keys.db",):
             p = os.path.join(d, name)
             with open(p, "w") as f:
                 f.write("{}\n" if name.endswith(".json") else "")
@@ -55,6 +59,7 @@ def conformance(tmp_path, upstream_factory, tls_certs):
                      port, admin, env=env, cfg_file=CONF)
         gw.upstream = up
         gw.tls_port = tls
+        gw.issuer = gw_issuer
         started.append(gw)
         return gw.start()
 
@@ -176,3 +181,39 @@ def test_r11_mtls(conformance, tls_certs):
     gw.upstream.assert_nothing()
     # The other rows work over TLS too.
     assert tls_request(gw.tls_port, anon, "GET", "/health").status == 200
+
+
+def bearer(tok):
+    return [("Authorization", "Bearer " + tok)]
+
+
+def test_r4_r5_r8_tokens(conformance):
+    gw = conformance()
+    iss = gw.issuer
+    for kid in ("rs1", "es1", "ed1"):
+        for m in ("GET", "POST", "PUT"):
+            r = request(gw.port, m, "/api/items", headers=bearer(iss.token(kid)),
+                        body=b"{}" if m != "GET" else None)
+            assert r.status == 200, (kid, m, r)
+    # No token, a bad one, an expired one: 401 with a Bearer challenge; nothing upstream.
+    gw.upstream.clear()
+    for hdrs, reason in (([], "auth_missing"),
+                         (bearer(iss.token(exp=1)), "auth_expired"),
+                         (bearer(iss.token(aud="https://other.test")), "auth_audience"),
+                         (bearer(iss.token()[:-4] + "AAAA"), "auth_bad_signature")):
+        r = request(gw.port, "GET", "/api/items", headers=hdrs)
+        assert r.status == 401 and r.json()["reason"] == reason, r
+        assert r.header("www-authenticate").startswith("Bearer")
+    # R5: DELETE needs items:delete.
+    r = request(gw.port, "DELETE", "/api/items/1", headers=bearer(iss.token()))
+    assert r.status == 403 and 'error="insufficient_scope"' in r.header("www-authenticate")
+    gw.upstream.assert_nothing()
+    r = request(gw.port, "DELETE", "/api/items/1",
+                headers=bearer(iss.token(scope="items:read items:delete")))
+    assert r.status == 200
+    # R8: admin scope, any method.
+    assert request(gw.port, "GET", "/admin/users", headers=bearer(iss.token())).status == 403
+    for m in ("GET", "POST", "DELETE", "PATCH"):
+        r = request(gw.port, m, "/admin/users", headers=bearer(iss.token(scope="admin")),
+                    body=b"" if m in ("POST", "PATCH") else None)
+        assert r.status == 200, (m, r)

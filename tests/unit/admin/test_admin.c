@@ -26,17 +26,26 @@
 
 static uint16_t port;
 
+/* A configuration as the loader makes it (the token from the environment, as secrets
+ * must), published as the current one. */
 static void
 publish(const char *token)
 {
-	struct pc_conf *c = calloc(1, sizeof(*c));
+	static const char base[] = "listen: [127.0.0.1:1]\n"
+	    "upstreams:\n  u: {targets: [127.0.0.1:2]}\n"
+	    "routes:\n  - {path: /, upstream: u, public: true}\n";
+	char			 yaml[512];
+	struct pc_conf		*c = NULL;
+	struct pc_conf_diag	 err;
+	int			 n;
 
-	assert_non_null(c);
-	c->refs = 1;
-	if (token != NULL) {
-		c->admin_token = strdup(token);
-		assert_non_null(c->admin_token);
-	}
+	if (token != NULL)
+		assert_int_equal(setenv("PC_TEST_ADMIN_TOKEN", token, 1), 0);
+	n = snprintf(yaml, sizeof(yaml), "%s%s", base, token != NULL ?
+	    "admin: {token: '${env:PC_TEST_ADMIN_TOKEN}'}\n" : "");
+	assert_true(n > 0 && (size_t)n < sizeof(yaml));
+	if (pc_conf_load_mem("t.yaml", yaml, (size_t)n, &c, &err) != 0)
+		fail_msg("%s", err.text);
 	pc_conf_publish(c);
 }
 

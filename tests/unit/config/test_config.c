@@ -306,13 +306,13 @@ static const struct {
 	    "    path: /api/**\n"
 	    "    upstream: b\n",
 	    "t.yaml:6:5: route 'api': not public and no authentication configured; deny by "
-	    "default (set public: true, or client_cert: required)" },
+	    "default (set auth:, client_cert: required, or public: true)" },
 	{ "route public false", LS UP "routes:\n"
 	    "  - path: /api/**\n"
 	    "    upstream: b\n"
 	    "    public: false\n",
 	    "t.yaml:8:13: route '/api/**': not public and no authentication configured; deny "
-	    "by default (set public: true, or client_cert: required)" },
+	    "by default (set auth:, client_cert: required, or public: true)" },
 	{ "route bad name", LS UP "routes:\n"
 	    "  - name: 'a b'\n"
 	    "    path: /x\n"

@@ -460,8 +460,8 @@ static const struct {
 	    "'client_cert_header'?)" },
 	{ "route public and mtls", LS UP "routes:\n  - path: /x\n    upstream: b\n"
 	    "    public: true\n    client_cert: required\n",
-	    "t.yaml:8:13: route '/x': public: true and client_cert: required contradict each "
-	    "other (a route is public or authenticated)" },
+	    "t.yaml:8:13: route '/x': public: true contradicts client_cert: required (a route "
+	    "is public or authenticated)" },
 };
 
 static void
