@@ -15,7 +15,7 @@
 # BENCH_SELFTEST=1 puts a third nginx in the portcullis slot, to validate the harness
 # without portcullis. BENCH_TLS (1): after the plain-HTTP part, the same rounds over TLS
 # (keep-alive requests/s with wrk over https, then full handshakes/s with bench/tlsconns.c);
-# 0 skips them, leaving exactly the plain-HTTP run. BENCH_H2 (0): after that, HTTP/2
+# 0 skips them, leaving exactly the plain-HTTP run. BENCH_H2 (1): after that, HTTP/2
 # requests/s with h2load (TLS with ALPN h2 on ports of their own, many streams per
 # connection, the same plain HTTP/1.1 backend). Opt-in until a full run shows `make bench`
 # stays under about 10 minutes with it (estimated: about 100 s more, 7.5 min in all).
@@ -37,7 +37,7 @@ PORT_PC=18083
 # TLS: both proxies terminate TLS on these ports with the same ECDSA P-256 certificate and
 # proxy to the same plain backend.
 TLS=${BENCH_TLS:-1}
-H2=${BENCH_H2:-0}
+H2=${BENCH_H2:-1}
 PORT_NGINX_TLS=18443
 PORT_PC_TLS=18444
 # HTTP/2: TLS listeners of their own (the TLS/1.1 rounds keep their exact setup), the same
