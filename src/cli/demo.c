@@ -41,7 +41,9 @@ struct demo_tls {
 	char	dir[64];
 	char	cert[96];
 	char	key[96];
+	char	jwks[96];	/* the demo issuer's public keys (issuers.demo.jwks_file) */
 	char	fp[96];
+	struct pc_demo_tokens tokens;
 };
 
 static int
@@ -52,8 +54,11 @@ demo_tls_make(struct demo_tls *t)
 		return -1;
 	(void)snprintf(t->cert, sizeof(t->cert), "%s/demo.crt", t->dir);
 	(void)snprintf(t->key, sizeof(t->key), "%s/demo.key", t->dir);
+	(void)snprintf(t->jwks, sizeof(t->jwks), "%s/jwks.json", t->dir);
 	if (pc_tls_selfsigned("localhost", 30, t->cert, t->key, t->fp) != 0 ||
+	    pc_demo_issuer_make(t->jwks, &t->tokens) != 0 ||
 	    setenv("PC_DEMO_TLS_DIR", t->dir, 1) != 0) {
+		(void)unlink(t->jwks);
 		(void)unlink(t->key);
 		(void)unlink(t->cert);
 		(void)rmdir(t->dir);
@@ -65,6 +70,7 @@ demo_tls_make(struct demo_tls *t)
 static void
 demo_tls_remove(struct demo_tls *t)
 {
+	(void)unlink(t->jwks);
 	(void)unlink(t->key);
 	(void)unlink(t->cert);
 	(void)rmdir(t->dir);
@@ -99,7 +105,7 @@ pc_cli_demo(int argc, char **argv)
 		return 1;
 	}
 	if (demo_tls_make(&tls) != 0) {
-		(void)fprintf(stderr, "portcullis: cannot make the demo TLS certificate\n");
+		(void)fprintf(stderr, "portcullis: cannot make the demo certificate and keys\n");
 		return 1;
 	}
 	rc = pc_conf_load_mem("demo.yaml", pc_demo_yaml, strlen(pc_demo_yaml), &conf, &diag);
@@ -121,6 +127,7 @@ pc_cli_demo(int argc, char **argv)
 	/* The demo's own throwaway token is printed so the tour works; a real one never is. */
 	pc_demo_print_tour(stdout, conf->listeners[0].addr.text,
 	    conf->admin_enabled ? conf->admin_addr.text : NULL, conf->admin_token);
+	pc_demo_print_token_tour(stdout, conf->listeners[0].addr.text, &tls.tokens);
 	tls_gw = demo_tls_listener(conf);
 	if (tls_gw != NULL)
 		pc_demo_print_tls_tour(stdout, tls_gw, tls.cert, tls.fp);

@@ -42,6 +42,19 @@ extern const char pc_demo_yaml[];
  */
 void		 pc_demo_print_tour(FILE *out, const char *gw_addr, const char *admin_addr,
 		    const char *admin_token);
+/* The demo issuer (issuer.c): an Ed25519 key made now, its JWK Set written to <jwks_path>
+ * (created; must not exist), and tokens valid for an hour: two riders (scope trips:write)
+ * and an admin (trips:write drivers:read). 0 or -PC_E*. */
+struct pc_demo_tokens {
+	char	rider[512];
+	char	rider2[512];
+	char	admin[512];
+};
+PC_MUST_CHECK int pc_demo_issuer_make(const char *jwks_path, struct pc_demo_tokens *t);
+/* The token part of the tour, for the plain listener <gw_addr>. */
+void		 pc_demo_print_token_tour(FILE *out, const char *gw_addr,
+		    const struct pc_demo_tokens *t);
+
 /* The HTTPS part: the TLS listener <gw_addr>, the certificate file to trust, and its
  * SHA-256 fingerprint ("AB:CD:..."). */
 void		 pc_demo_print_tls_tour(FILE *out, const char *gw_addr, const char *cacert,

@@ -36,12 +36,6 @@ pc_demo_print_tour(FILE *out, const char *gw, const char *admin, const char *tok
 	    "  # A normal call, forwarded to the API                              -> 200\n"
 	    "  curl -s " W " http://%s/v1/riders/r-1001\n"
 	    "\n"
-	    "  # Request a trip: a JSON body, on a route that allows POST          -> 201\n"
-	    "  curl -s " W " -H 'Content-Type: application/json' \\\n"
-	    "    -d '{\"rider_id\":\"r-1001\",\"pickup\":\"Rua Augusta 100\","
-	    "\"dropoff\":\"Lisbon Airport T1\"}' \\\n"
-	    "    http://%s/v1/trips\n"
-	    "\n"
 	    "  # No route for it: answered by the gateway, the API never sees it  -> 404\n"
 	    "  curl -s " W " http://%s/v1/payments\n"
 	    "\n"
@@ -61,7 +55,7 @@ pc_demo_print_tour(FILE *out, const char *gw, const char *admin, const char *tok
 	    "\n"
 	    "  # The API sends Server and X-Powered-By; the gateway drops them     -> 200\n"
 	    "  curl -si http://%s/health\n",
-	    gw, gw, gw, gw, gw, gw, gw, gw);
+	    gw, gw, gw, gw, gw, gw, gw);
 	if (up != NULL)
 		(void)fprintf(out, "  curl -si http://%s/health   # the API directly\n", up);
 	if (admin != NULL && token != NULL)
@@ -89,4 +83,32 @@ pc_demo_print_tls_tour(FILE *out, const char *gw, const char *cacert, const char
 	    "  curl -s --http2 --path-as-is -w ' -> %%{http_code} HTTP/%%{http_version}\\n' \\\n"
 	    "    --cacert %s https://%s/v1/../../etc/passwd\n"
 	    "\n", fp, cacert, gw, cacert, gw, cacert, gw, cacert, gw);
+}
+
+void
+pc_demo_print_token_tour(FILE *out, const char *gw, const struct pc_demo_tokens *t)
+{
+	(void)fprintf(out,
+	    "  # Access tokens for this run (EdDSA, typ at+jwt, valid one hour), signed by the\n"
+	    "  # demo's own issuer (a key made at start; its public key is the JWK Set the\n"
+	    "  # gateway trusts):\n"
+	    "  RIDER=%s\n"
+	    "  RIDER2=%s\n"
+	    "  ADMIN=%s\n"
+	    "\n"
+	    "  # Request a trip: needs a token with scope trips:write            -> 201\n"
+	    "  curl -s " W " -H \"Authorization: Bearer $RIDER\" \\\n"
+	    "    -H 'Content-Type: application/json' \\\n"
+	    "    -d '{\"rider_id\":\"r-1001\",\"pickup\":\"Rua Augusta 100\","
+	    "\"dropoff\":\"Lisbon Airport T1\"}' \\\n"
+	    "    http://%s/v1/trips\n"
+	    "\n"
+	    "  # The same without a token: refused before the API (RFC 6750)    -> 401\n"
+	    "  curl -s " W " -d '{}' http://%s/v1/trips\n"
+	    "\n"
+	    "  # Drivers need scope drivers:read: a rider's token is not enough  -> 403\n"
+	    "  curl -s " W " -H \"Authorization: Bearer $RIDER\" http://%s/v1/drivers\n"
+	    "  # ... the admin's is                                             -> 200\n"
+	    "  curl -s " W " -H \"Authorization: Bearer $ADMIN\" http://%s/v1/drivers\n"
+	    "\n", t->rider, t->rider2, t->admin, gw, gw, gw, gw);
 }

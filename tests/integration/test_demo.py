@@ -72,12 +72,26 @@ def test_demo_tour(demo):
     r, closed = send_raw(8080, b"POST /v1/trips HTTP/1.1\r\nHost: x\r\n"
                          b"Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\nx")
     assert r.status == 400 and r.json()["reason"] == "http_cl_and_te" and closed
-    r = request(8080, "POST", "/v1/trips", host="127.0.0.1:8080",
-                headers=[("Content-Type", "application/json")],
-                body=b'{"rider_id":"r-1001","pickup":"A","dropoff":"B"}')
-    assert r.status == 201, r
-    # The admin listener needs the token the tour printed for this run.
+    # The tokens the tour printed: a rider may request a trip, nobody without a token; a
+    # rider may not list drivers, the admin may.
     text = open(out_path, "rb").read()
+    toks = dict(re.findall(rb"^  (RIDER|RIDER2|ADMIN)=([A-Za-z0-9_.-]+)$", text, re.M))
+    assert set(toks) == {b"RIDER", b"RIDER2", b"ADMIN"}, text
+
+    def auth(who):
+        return [("Authorization", "Bearer " + toks[who].decode())]
+    trip = b'{"rider_id":"r-1001","pickup":"A","dropoff":"B"}'
+    r = request(8080, "POST", "/v1/trips", host="127.0.0.1:8080", body=trip,
+                headers=[("Content-Type", "application/json")] + auth(b"RIDER"))
+    assert r.status == 201, r
+    r = request(8080, "POST", "/v1/trips", host="127.0.0.1:8080", body=trip,
+                headers=[("Content-Type", "application/json")])
+    assert r.status == 401 and r.header("www-authenticate").startswith("Bearer"), r
+    r = request(8080, "GET", "/v1/drivers", host="127.0.0.1:8080", headers=auth(b"RIDER"))
+    assert r.status == 403 and r.json()["reason"] == "authz_insufficient_scope", r
+    r = request(8080, "GET", "/v1/drivers", host="127.0.0.1:8080", headers=auth(b"ADMIN"))
+    assert r.status == 200, r
+    # The admin listener needs the token the tour printed for this run.
     assert b"http://127.0.0.1:8080" in text and b"curl" in text
     tok = re.search(rb"Authorization: Bearer ([0-9a-f]{32})'", text)
     assert tok, text
@@ -114,5 +128,5 @@ def test_demo_tour(demo):
     assert os.path.exists(cacert) and not os.path.exists(cacert[:-4] + ".key")
     proc.send_signal(signal.SIGINT)
     assert proc.wait(scaled(10)) == 0
-    # Everything the demo made is gone once it stopped.
+    # Everything the demo made (certificate, key set) is gone once it stopped.
     assert not os.path.exists(os.path.dirname(cacert))

@@ -20,6 +20,7 @@
 #include "core/banned.h"
 
 static char	tls_dir[64];
+static struct pc_demo_tokens tokens;
 
 /* What `portcullis demo` does before loading its configuration: a throwaway certificate in
  * a private directory named by PC_DEMO_TLS_DIR. */
@@ -35,6 +36,9 @@ demo_tls_dir(void)
 	(void)snprintf(key, sizeof(key), "%s/demo.key", tls_dir);
 	if (pc_tls_selfsigned("localhost", 1, cert, key, fp) != 0)
 		return -1;
+	(void)snprintf(cert, sizeof(cert), "%s/jwks.json", tls_dir);
+	if (pc_demo_issuer_make(cert, &tokens) != 0)
+		return -1;
 	if (strlen(fp) != 95)
 		return -1;
 	return setenv("PC_DEMO_TLS_DIR", tls_dir, 1);
@@ -48,6 +52,8 @@ demo_tls_dir_remove(void)
 	(void)snprintf(path, sizeof(path), "%s/demo.crt", tls_dir);
 	(void)unlink(path);
 	(void)snprintf(path, sizeof(path), "%s/demo.key", tls_dir);
+	(void)unlink(path);
+	(void)snprintf(path, sizeof(path), "%s/jwks.json", tls_dir);
 	(void)unlink(path);
 	(void)rmdir(tls_dir);
 }
@@ -154,7 +160,9 @@ test_config_loads(void **state)
 	sin = (const struct sockaddr_in *)&c->upstreams[0].targets[0].ss;
 	assert_int_equal(sin->sin_family, AF_INET);
 	assert_int_equal(ntohs(sin->sin_port), 18080);
-	assert_int_equal(c->nroutes, 6);
+	assert_int_equal(c->nroutes, 7);
+	assert_int_equal(c->nissuers, 1);
+	assert_int_equal(c->issuers[0].jwks->nkeys, 1);
 	assert_int_equal(c->limits.header_max_bytes, 16384);
 
 	r = route_named(c, "trip-rating");
@@ -162,15 +170,21 @@ test_config_loads(void **state)
 	assert_int_equal(r->methods, 1u << PC_M_POST);
 	assert_int_equal(r->body_max_bytes, 4096);
 	r = route_named(c, "trips");
-	assert_int_equal(r->methods, (1u << PC_M_GET) | (1u << PC_M_POST));
+	assert_int_equal(r->methods, 1u << PC_M_GET);
+	assert_true(r->public_);
+	r = route_named(c, "trip-request");
+	assert_int_equal(r->methods, 1u << PC_M_POST);
+	assert_int_equal(r->nauth, 1);
+	assert_int_equal(r->nscopes, 1);
+	assert_string_equal(r->scopes[0], "trips:write");
 	r = route_named(c, "riders");
 	assert_true(r->public_);
 	assert_int_equal(r->nsegs, 3);
 	assert_int_equal(r->segs[2].kind, PC_SEG_WILDCARD);
 
 	/* Public routes are warned about, one by one: the YAML says so to the reader. */
-	assert_true(pc_conf_warnings(c, count_warning, &nwarn) >= 6);
-	assert_true(nwarn >= 6);
+	assert_true(pc_conf_warnings(c, count_warning, &nwarn) >= 4);
+	assert_true(nwarn >= 4);
 	pc_conf_unref(c);
 	demo_tls_dir_remove();
 }
