@@ -72,7 +72,8 @@ pc_conn_close(struct conn *c)
 	if (c->h2 != NULL)
 		pc_h2_free(c);	/* ends every stream's exchange */
 	pc_timer_disarm(w->loop, &c->timer);
-	pc_loop_del(w->loop, &c->io);
+	/* No EPOLL_CTL_DEL: the fd was never dup'ed, so close() takes it out of the epoll
+	 * set; one syscall less per connection (upstream connections churn under HTTP/2). */
 	conn_tls_end(c);
 	close(c->io.fd);
 	c->io.fd = -1;

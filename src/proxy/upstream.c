@@ -84,7 +84,7 @@ up_close(struct upconn *up)
 		return;
 	up->flags |= U_CLOSED;
 	pc_timer_disarm(w->loop, &up->timer);
-	pc_loop_del(w->loop, &up->io);
+	/* No EPOLL_CTL_DEL: close() below removes the never-dup'ed fd from the set. */
 	if (up->ssl != NULL) {
 		pc_tls_close(up->ssl);
 		up->ssl = NULL;
