@@ -269,8 +269,10 @@ void
 pc_exchange_resp_ready(struct exchange *ex)
 {
 	if (ex->st != NULL) {
-		pc_h2_ex_kick(ex);
-		pc_conn_kick_later(ex->c);
+		struct conn *c = ex->c;
+
+		pc_h2_ex_ready(ex);	/* may end <ex> */
+		pc_conn_kick_later(c);
 		return;
 	}
 	pc_conn_kick(ex->c);

@@ -336,6 +336,32 @@ pc_h2_ex_kick(struct exchange *ex)
 	}
 }
 
+/*
+ * The response is whole in the stream's buffer: end the exchange now, so its upstream
+ * connection is back in the pool for the next stream of this very batch of events (left
+ * to the deferred step, new streams of the batch would each open a connection).
+ */
+static void
+stream_resp_done(struct h2stream *st)
+{
+	struct exchange *ex = st->ex;
+
+	st->body_eof = true;
+	pc_h2_ex_kick(ex);
+	if (!ex->req_done)	/* answered early: the rest of the body is unwanted */
+		st->rst_after = true;
+	pc_ex_done(ex);
+}
+
+void
+pc_h2_ex_ready(struct exchange *ex)
+{
+	if (ex->resp_done)
+		stream_resp_done(ex->st);
+	else
+		pc_h2_ex_kick(ex);
+}
+
 /* ---- receiving ---- */
 
 /* Counts frames against the flood limits before their payload is even read. */
@@ -806,11 +832,7 @@ h2_streams(struct h2conn *h)
 		if (ex == NULL)
 			continue;
 		if (ex->resp_done) {
-			st->body_eof = true;
-			pc_h2_ex_kick(ex);
-			if (!ex->req_done)	/* answered early: the rest of the body is unwanted */
-				st->rst_after = true;
-			pc_ex_done(ex);
+			stream_resp_done(st);
 			continue;
 		}
 		stream_consume(h, st);

@@ -220,6 +220,7 @@ void		 pc_h2_ex_detach(struct exchange *ex);
 void		 pc_h2_ex_error(struct exchange *ex, int status, enum pc_reason reason);
 PC_MUST_CHECK int pc_h2_ex_response_head(struct exchange *ex);
 void		 pc_h2_ex_kick(struct exchange *ex);
+void		 pc_h2_ex_ready(struct exchange *ex);	/* upstream progress; may end <ex> */
 bool		 pc_h2_preface(const uint8_t *p, size_t n, bool *complete);
 
 /* conn.c */
