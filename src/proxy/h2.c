@@ -606,7 +606,8 @@ on_data(nghttp2_session *s, uint8_t flags, int32_t id, const uint8_t *data, size
 	int		 rc;
 
 	(void)flags;
-	if (ex == NULL || ex->req_done || ex->ended || ex->up == NULL) {
+	if (ex == NULL || ex->req_done || ex->ended ||
+	    (ex->up == NULL && !ex->connect_pending)) {
 		/* Nobody wants it (denied, answered, reset): give the window back. */
 		(void)nghttp2_session_consume(s, id, len);
 		return 0;

@@ -38,6 +38,7 @@ struct target {
 	uint64_t	 ejected_until_ms;
 	struct upconn	*idle;		/* pooled idle connections (LIFO) */
 	uint32_t	 nidle;
+	uint32_t	 max_idle;	/* keepalive_max of the last release */
 };
 
 struct worker {
@@ -52,6 +53,8 @@ struct worker {
 	uint64_t	 conf_gen;
 	struct target	**targets;
 	unsigned	 ntargets, captargets;
+	struct pc_defer	 trim_later;	/* pools over their size are trimmed at batch end */
+	uint8_t		 trim_pass;	/* 0 idle, 1 queued, 2 re-queued behind the batch */
 	struct conn	*conns;		/* every client connection (for drain) */
 	unsigned	 nconns;
 	bool		 draining;
@@ -198,6 +201,8 @@ struct exchange {
 	uint64_t	 up_start_us, up_end_us;
 	uint64_t	 deadline_ms;	/* total timeout */
 	bool		 ended;		/* logged and detached; freed after this batch */
+	bool		 connect_pending;	/* upstream connect deferred to the batch's end */
+	struct pc_defer	 connect_later;
 	struct pc_defer	 free_later;
 };
 

@@ -189,17 +189,75 @@ arm_read_timer(struct upconn *up)
 	pc_timer_arm(w->loop, &up->timer, d > now ? d - now : 0);
 }
 
+/* Closes the least recently pooled connections beyond each target's pool size. */
+static void
+trim_cb(void *arg)
+{
+	struct worker	*w = arg;
+	struct upconn	*up, **pp;
+	unsigned	 i, k;
+
+	if (w->trim_pass == 1) {
+		/* Once more behind everything queued in this batch (the deferred connects). */
+		w->trim_pass = 2;
+		pc_loop_defer(w->loop, &w->trim_later, trim_cb, w);
+		return;
+	}
+	w->trim_pass = 0;
+	for (i = 0; i < w->ntargets; i++) {
+		struct target *t = w->targets[i];
+
+		if (t->nidle <= t->max_idle)
+			continue;
+		for (pp = &t->idle, k = 0; *pp != NULL && k < t->max_idle; k++)
+			pp = &(*pp)->next;
+		while ((up = *pp) != NULL) {
+			*pp = up->next;
+			t->nidle--;
+			up_close(up);
+		}
+	}
+}
+
+static void
+connect_later_cb(void *arg)
+{
+	struct exchange *ex = arg;
+
+	ex->connect_pending = false;
+	if (ex->ended)
+		return;	/* answered or gone meanwhile (its free is queued after this) */
+	if (up_connect(ex) != 0) {
+		pc_exchange_fail(ex, ex->req.deny_reason ? ex->req.deny_reason :
+		    PC_R_UPSTREAM_CONNECT);
+		return;
+	}
+	pc_up_drive(ex->up);
+}
+
+/*
+ * Picks the target. A pooled connection is taken at once; without one, the connect waits
+ * for the end of this batch of events: responses completing in the same batch put their
+ * connections back in the pool first (HTTP/2 clients send new requests in bursts, and a
+ * burst would otherwise open a connection each while the pool refills behind it).
+ */
 int
 pc_up_start(struct exchange *ex)
 {
-	const struct pc_conf *conf = ex->req.conf;
+	const struct pc_conf	*conf = ex->req.conf;
+	struct worker		*w = ex->c->w;
 
 	ex->ups = &conf->upstreams[ex->req.route->upstream];
-	ex->deadline_ms = pc_loop_now_ms(ex->c->w->loop) + ex->ups->total_timeout_ms;
+	ex->deadline_ms = pc_loop_now_ms(w->loop) + ex->ups->total_timeout_ms;
 	ex->tgt = pick_target(ex, NULL);
 	if (ex->tgt == NULL) {
 		ex->req.deny_reason = PC_R_OVERLOAD;
 		return -PC_ENOMEM;
+	}
+	if (ex->tgt->idle == NULL && ex->st != NULL) {
+		ex->connect_pending = true;
+		pc_loop_defer(w->loop, &ex->connect_later, connect_later_cb, ex);
+		return 0;
 	}
 	return up_connect(ex);
 }
@@ -713,7 +771,7 @@ pc_up_release(struct exchange *ex, bool reusable)
 	ex->up = NULL;
 	if (ex->up_end_us == 0)
 		ex->up_end_us = pc_now_us();
-	if (!reusable || t->nidle >= ex->ups->keepalive_max || up->in.len > 0 ||
+	if (!reusable || ex->ups->keepalive_max == 0 || up->in.len > 0 ||
 	    (up->flags & (U_CONNECTING | U_HANDSHAKE | U_CLOSED)) || w->draining) {
 		up_close(up);
 		return;
@@ -724,7 +782,15 @@ pc_up_release(struct exchange *ex, bool reusable)
 	up->next = t->idle;
 	t->idle = up;
 	t->nidle++;
+	t->max_idle = ex->ups->keepalive_max;
 	pc_timer_arm(w->loop, &up->timer, ex->ups->keepalive_timeout_ms);
+	/* Over the pool's size: kept until the end of this batch of events, when requests
+	 * that started in it (their connects wait for that too) have taken what they need;
+	 * only then is the surplus closed. Closing it now would open as many again. */
+	if (t->nidle > t->max_idle && w->trim_pass == 0) {
+		w->trim_pass = 1;
+		pc_loop_defer(w->loop, &w->trim_later, trim_cb, w);
+	}
 }
 
 void
