@@ -448,3 +448,32 @@ pc_conf__get_route_auth(struct pc_conf_loader *ld, struct pc_conf *c, struct pc_
 	}
 	return 0;
 }
+
+/*
+ * What the upstream learns of the caller: the client's own credential (forwarded unless
+ * forward_credential: false), and, with identity_headers: true, the verified principal in
+ * X-Portcullis-* fields, which the gateway removes from every incoming request first.
+ */
+int
+pc_conf__get_route_identity(struct pc_conf_loader *ld, struct pc_conf_route *r,
+    const char *ctx, const struct pc_conf_node *fwd, const struct pc_conf_node *ids)
+{
+	bool	forward = true;
+	int	rc;
+
+	if (fwd != NULL) {
+		if ((rc = pc_conf__get_bool(ld, fwd, ctx, "forward_credential", &forward)) != 0)
+			return rc;
+		if (r->nauth == 0)
+			return pc_conf__fail(ld, fwd, "%sforward_credential: only with auth:", ctx);
+		r->strip_credential = !forward;
+	}
+	if (ids != NULL) {
+		if ((rc = pc_conf__get_bool(ld, ids, ctx, "identity_headers",
+		    &r->identity_headers)) != 0)
+			return rc;
+		if (r->identity_headers && r->nauth == 0)
+			return pc_conf__fail(ld, ids, "%sidentity_headers: only with auth:", ctx);
+	}
+	return 0;
+}

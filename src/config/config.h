@@ -102,6 +102,8 @@ struct pc_conf_route {
 	unsigned	 nscopes;
 	char		*scope_text;	/* the same, space-separated, for WWW-Authenticate */
 	bool		 bound_tokens;	/* bound_tokens: only certificate-bound tokens (RFC 8705) */
+	bool		 strip_credential;	/* forward_credential: false -> no Authorization upstream */
+	bool		 identity_headers;	/* identity_headers: X-Portcullis-* with the principal */
 	char		*client_cert_header;	/* forward the verified identity in this header */
 	unsigned	 order;		/* position in the file (tie-break) */
 	int		 line;

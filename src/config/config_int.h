@@ -183,6 +183,10 @@ PC_MUST_CHECK int pc_conf__get_route_auth(struct pc_conf_loader *ld, struct pc_c
     struct pc_conf_route *r, const char *ctx, const struct pc_conf_node *auth,
     const struct pc_conf_node *scopes, const struct pc_conf_node *bound);
 void		 pc_conf__issuers_free(struct pc_conf *c);
+/* auth_conf.c: a route's forward_credential: and identity_headers: (both need auth:). */
+PC_MUST_CHECK int pc_conf__get_route_identity(struct pc_conf_loader *ld,
+    struct pc_conf_route *r, const char *ctx, const struct pc_conf_node *fwd,
+    const struct pc_conf_node *ids);
 /* tls_conf.c: the tls: section <v> (key node <k>) of upstream <u>, number <idx>: checked,
  * u->pool_key and u->tls_verify set, the context queued. */
 PC_MUST_CHECK int pc_conf__get_upstream_tls(struct pc_conf_loader *ld,

@@ -277,7 +277,7 @@ bad:
 
 static const char *const route_keys[] = { "name", "path", "methods", "host", "upstream",
 	"public", "report_only", "body_max_bytes", "client_cert", "client_cert_header", "auth",
-	"scopes", "bound_tokens" };
+	"scopes", "bound_tokens", "forward_credential", "identity_headers" };
 
 /* client_cert: none | required, and the header that forwards the verified identity. */
 static int
@@ -402,6 +402,8 @@ get_route(struct pc_conf_loader *ld, struct pc_conf *c, struct pc_conf_route *r,
 	if ((rc = get_client_cert(ld, r, ctx, vals[8], vals[9], kn[9])) != 0)
 		return rc;
 	if ((rc = pc_conf__get_route_auth(ld, c, r, ctx, vals[10], vals[11], vals[12])) != 0)
+		return rc;
+	if ((rc = pc_conf__get_route_identity(ld, r, ctx, vals[13], vals[14])) != 0)
 		return rc;
 	/* Deny by default: a route either names how its callers authenticate (a token from
 	 * one of its issuers, a verified client certificate) or says, in the file, that it

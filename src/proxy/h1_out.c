@@ -21,8 +21,11 @@
 enum hdr_kind {
 	H_OTHER, H_HOP, H_HOST, H_CONTENT_LENGTH, H_EXPECT, H_REQUEST_ID, H_TRACEPARENT,
 	H_TRACESTATE, H_XFF, H_XFP, H_SPOOFABLE, H_SERVER, H_POWERED_BY, H_DATE, H_HSTS,
-	H_NOSNIFF,
+	H_NOSNIFF, H_AUTHZ, H_IDENTITY,
 };
+
+/* The fields that carry the verified principal upstream: only the gateway writes them. */
+#define IDENTITY_PREFIX	"X-Portcullis-"
 
 static enum hdr_kind
 hdr_kind(struct pc_str n)
@@ -47,6 +50,8 @@ hdr_kind(struct pc_str n)
 	case 12:
 		return IS("X-Request-Id") ? H_REQUEST_ID :
 		    IS("X-Powered-By") ? H_POWERED_BY : H_OTHER;
+	case 13:
+		return IS("Authorization") ? H_AUTHZ : H_OTHER;
 	case 14:
 		return IS("Content-Length") ? H_CONTENT_LENGTH : H_OTHER;
 	case 15:
@@ -61,6 +66,9 @@ hdr_kind(struct pc_str n)
 	case 25:
 		return IS("Strict-Transport-Security") ? H_HSTS : H_OTHER;
 	default:
+		if (n.len > sizeof(IDENTITY_PREFIX) - 1 && pc_str_caseeq(pc_str_make(n.ptr,
+		    sizeof(IDENTITY_PREFIX) - 1), PC_STR(IDENTITY_PREFIX)))
+			return H_IDENTITY;
 		return H_OTHER;
 	}
 #undef IS
@@ -207,6 +215,68 @@ add_identity(struct pc_buf *b, const struct pc_conf_route *r, struct conn *c)
 	return add_field(b, pc_str_c(r->client_cert_header), pc_str_c(c->peer_hdr));
 }
 
+/*
+ * One identity value: claims are the issuer's text, signed but not necessarily header-safe
+ * (JSON strings may hold control bytes or UTF-8), so anything outside visible ASCII and
+ * space, and '%' itself, is percent-encoded: nothing can start a new field.
+ */
+static int
+add_safe(struct pc_buf *b, const char *name, struct pc_str v)
+{
+	static const char	hex[] = "0123456789ABCDEF";
+	size_t			i;
+	int			rc = 0;
+
+	rc |= pc_buf_add_str(b, pc_str_c(name));
+	rc |= pc_buf_add_str(b, PC_STR(": "));
+	for (i = 0; i < v.len && rc == 0; i++) {
+		unsigned char ch = (unsigned char)v.ptr[i];
+
+		if (ch >= 0x20 && ch < 0x7f && ch != '%') {
+			rc |= pc_buf_addc(b, (char)ch);
+			continue;
+		}
+		rc |= pc_buf_addc(b, '%');
+		rc |= pc_buf_addc(b, hex[ch >> 4]);
+		rc |= pc_buf_addc(b, hex[ch & 15]);
+	}
+	rc |= pc_buf_add_str(b, PC_STR("\r\n"));
+	return rc;
+}
+
+/* The verified principal for the upstream (identity_headers: true). */
+static int
+add_principal(struct pc_buf *b, const struct pc_principal *p)
+{
+	unsigned	i;
+	int		rc = 0;
+
+	rc |= add_safe(b, IDENTITY_PREFIX "Auth", PC_STR("jwt"));
+	rc |= add_safe(b, IDENTITY_PREFIX "Subject", p->id);
+	rc |= add_safe(b, IDENTITY_PREFIX "Issuer", p->issuer);
+	if (p->nscopes > 0) {
+		rc |= pc_buf_add_str(b, PC_STR(IDENTITY_PREFIX "Scopes:"));
+		for (i = 0; i < p->nscopes; i++) {
+			/* Scope tokens are %x21 / %x23-5B / %x5D-7E (RFC 6749 3.3): checked
+			 * anyway, a bad one is dropped rather than encoded. */
+			size_t j;
+
+			for (j = 0; j < p->scopes[i].len; j++) {
+				unsigned char ch = (unsigned char)p->scopes[i].ptr[j];
+
+				if (ch <= 0x20 || ch >= 0x7f || ch == '"' || ch == '\\')
+					break;
+			}
+			if (j < p->scopes[i].len || p->scopes[i].len == 0)
+				continue;
+			rc |= pc_buf_addc(b, ' ');
+			rc |= pc_buf_add_str(b, p->scopes[i]);
+		}
+		rc |= pc_buf_add_str(b, PC_STR("\r\n"));
+	}
+	return rc;
+}
+
 int
 pc_out_request_head(struct exchange *ex, const struct pc_msg *msg, struct conn *c)
 {
@@ -267,12 +337,20 @@ pc_out_request_head(struct exchange *ex, const struct pc_msg *msg, struct conn *
 			if (trusted && !(listed && pc_h1_is_hop_header(msg, h->name)))
 				rc |= add_field(b, h->name, h->value);
 			continue;
+		case H_AUTHZ:
+			/* The client's credential, unless the route keeps it from the upstream. */
+			if (req->route->strip_credential ||
+			    (listed && pc_h1_is_hop_header(msg, h->name)))
+				continue;
+			rc |= add_field(b, h->name, h->value);
+			continue;
 		case H_HOP:
 		case H_HOST:
 		case H_CONTENT_LENGTH:
 		case H_EXPECT:
 		case H_REQUEST_ID:
-			continue;	/* hop-by-hop, or rewritten by the gateway */
+		case H_IDENTITY:
+			continue;	/* hop-by-hop, or written by the gateway only */
 		}
 	}
 	/* Several X-Forwarded-For fields are one list (RFC 9110 5.3): keep them all, in
@@ -290,6 +368,8 @@ pc_out_request_head(struct exchange *ex, const struct pc_msg *msg, struct conn *
 	rc |= add_field(b, PC_STR("X-Forwarded-Proto"), xfp.len ? xfp :
 	    c->ssl != NULL ? PC_STR("https") : PC_STR("http"));
 	rc |= add_identity(b, req->route, c);
+	if (req->route->identity_headers && req->principal != NULL)
+		rc |= add_principal(b, req->principal);
 	rc |= add_field(b, PC_STR("X-Request-Id"), pc_str_make(req->id, req->id_len));
 	if (tp.len && traceparent_valid(tp)) {
 		rc |= add_field(b, PC_STR("traceparent"), tp);

@@ -212,3 +212,31 @@ def test_config_errors(gateway_factory, issuer, tmp_path):
     gw.write_config(cfg)
     code, out, err = run_check(gw.cfg_path)
     assert code != 0 and "unknown issuer 'nobody'" in err, err
+
+
+def test_identity_to_the_upstream(gateway_factory, issuer):
+    # forward_credential: false keeps the token from the upstream; identity_headers sends
+    # the verified principal instead, in fields no client can set.
+    o = auth_config(issuer, forward_credential=False, identity_headers=True)
+    gw = gateway_factory(overrides={"issuers": o["issuers"]}, edit=replace_routes(o))
+    fake = [("X-Portcullis-Subject", "admin"), ("x-portcullis-scopes", "admin"),
+            ("X-Portcullis-Anything", "x")]
+    tok = issuer.token(sub="alice\u00e9\r\nX-Evil: 1", scope="items:read items:write")
+    r = request(gw.port, "GET", "/api/who", headers=bearer(tok) + fake)
+    assert r.status == 200, r
+    rec = gw.upstream.wait_path("/api/who")
+    assert rec.header("authorization") is None
+    assert rec.header_all("x-portcullis-subject") == ["alice%C3%A9%0D%0AX-Evil: 1"]
+    assert rec.header("x-portcullis-issuer") == ISS
+    assert rec.header_all("x-portcullis-scopes") == ["items:read items:write"]
+    assert rec.header("x-portcullis-auth") == "jwt"
+    assert rec.header("x-portcullis-anything") is None and rec.header("x-evil") is None
+    # By default the credential goes through and no identity fields are added; the
+    # spoofed ones are stripped on every route.
+    gw2 = gw_for(gateway_factory, issuer)
+    r = request(gw2.port, "GET", "/api/who", headers=bearer(issuer.token()) + fake)
+    assert r.status == 200
+    rec = gw2.upstream.wait_path("/api/who")
+    assert rec.header("authorization").startswith("Bearer ")
+    assert rec.header("x-portcullis-subject") is None
+    assert rec.header("x-portcullis-anything") is None
