@@ -458,6 +458,10 @@ static const struct {
 	{ "route header typo", LS UP RT "    client_cert_heder: X-A\n",
 	    "t.yaml:9:5: unknown key 'client_cert_heder' in route #1 (did you mean "
 	    "'client_cert_header'?)" },
+	{ "forward credential without auth", LS UP RT "    forward_credential: false\n",
+	    "t.yaml:9:25: route '/x': forward_credential: only with auth:" },
+	{ "identity headers without auth", LS UP RT "    identity_headers: true\n",
+	    "t.yaml:9:23: route '/x': identity_headers: only with auth:" },
 	{ "route public and mtls", LS UP "routes:\n  - path: /x\n    upstream: b\n"
 	    "    public: true\n    client_cert: required\n",
 	    "t.yaml:8:13: route '/x': public: true contradicts client_cert: required (a route "
