@@ -37,6 +37,12 @@ def tls_gateway(gateway_factory, tls_certs):
             return cfg
 
         gw = gateway_factory(overrides=overrides, edit=add_listener, start=False)
+        # free_ports() releases what it found: the factory's own pick for the plain and
+        # admin listeners may have landed on the same number. Pick again until distinct.
+        while port in (gw.port, gw.admin_port):
+            (port,) = free_ports(1)
+            gw.config["listen"][-1]["address"] = "127.0.0.1:%d" % port
+            gw.write_config(gw.config)
         gw.tls_port = port
         if start:
             gw.start()
