@@ -171,19 +171,11 @@ remove_entry(struct pc_jwt_cache *c, struct entry *e)
 	}
 }
 
+/* A string of the entry, pointing into <copy> (the request's copy of the entry's data). */
 static struct pc_str
-thaw_str(const struct entry *e, struct frozen_str f, struct pc_arena *a, bool *ok)
+thaw_str(const char *copy, struct frozen_str f)
 {
-	char *s;
-
-	if (f.len == 0)
-		return PC_STR_NULL;
-	s = pc_arena_strdup(a, pc_str_make(e->data + f.off, f.len));
-	if (s == NULL) {
-		*ok = false;
-		return PC_STR_NULL;
-	}
-	return pc_str_make(s, f.len);
+	return f.len == 0 ? PC_STR_NULL : pc_str_make(copy + f.off, f.len);
 }
 
 bool
@@ -193,7 +185,7 @@ pc_jwt_cache_get(struct pc_jwt_cache *c, const uint8_t key[32], uint64_t serial,
 {
 	struct entry	*e;
 	unsigned	 i;
-	bool		 ok = true;
+	char		*copy;
 
 	if (c == NULL || (e = find(c, key)) == NULL)
 		return false;
@@ -206,18 +198,25 @@ pc_jwt_cache_get(struct pc_jwt_cache *c, const uint8_t key[32], uint64_t serial,
 			break;
 	if (i == n)
 		return false;	/* valid, but not for this route: verify (and refuse) afresh */
+	/* One copy of all the strings into the request's arena: the entry may be evicted
+	 * while the request still runs (another verification in this worker). */
+	copy = pc_arena_alloc(a, e->datalen + 1);
+	if (copy == NULL)
+		return false;
+	memcpy(copy, e->data, e->datalen);
+	copy[e->datalen] = '\0';
 	memset(p, 0, sizeof(*p));
 	p->type = e->type;
 	p->via = e->issuer;
 	p->issuer_name = e->issuer->name;
 	p->auth_time = e->auth_time;
 	p->exp = e->exp;
-	p->id = thaw_str(e, e->id, a, &ok);
-	p->issuer = thaw_str(e, e->iss, a, &ok);
-	p->acr = thaw_str(e, e->acr, a, &ok);
-	p->amr = thaw_str(e, e->amr, a, &ok);
-	p->cnf_x5t = thaw_str(e, e->cnf, a, &ok);
-	p->claims = thaw_str(e, e->claims, a, &ok);
+	p->id = thaw_str(copy, e->id);
+	p->issuer = thaw_str(copy, e->iss);
+	p->acr = thaw_str(copy, e->acr);
+	p->amr = thaw_str(copy, e->amr);
+	p->cnf_x5t = thaw_str(copy, e->cnf);
+	p->claims = thaw_str(copy, e->claims);
 	/* Counts are bounded (PC_PRINCIPAL_LIST_MAX): no overflow in the products. */
 	if (e->nscopes > 0)
 		p->scopes = pc_arena_zalloc(a, (size_t)e->nscopes * sizeof(*p->scopes));
@@ -226,19 +225,18 @@ pc_jwt_cache_get(struct pc_jwt_cache *c, const uint8_t key[32], uint64_t serial,
 	if ((e->nscopes > 0 && p->scopes == NULL) || (e->nroles > 0 && p->roles == NULL))
 		return false;
 	for (i = 0; i < e->nscopes; i++)
-		p->scopes[i] = thaw_str(e, e->lists[i], a, &ok);
+		p->scopes[i] = thaw_str(copy, e->lists[i]);
 	for (i = 0; i < e->nroles; i++)
-		p->roles[i] = thaw_str(e, e->lists[e->nscopes + i], a, &ok);
+		p->roles[i] = thaw_str(copy, e->lists[e->nscopes + i]);
 	p->nscopes = e->nscopes;
 	p->nroles = e->nroles;
-	if (!ok)
-		return false;
 	lru_unlink(c, e);
 	lru_push(c, e);
 	return true;
 }
 
-/* Appends <s> to the entry's data; records where. */
+/* Appends <s> and a NUL to the entry's data (so each thawed string is a C string too);
+ * records where. */
 static void
 freeze_str(struct entry *e, struct pc_str s, struct frozen_str *f)
 {
@@ -247,6 +245,7 @@ freeze_str(struct entry *e, struct pc_str s, struct frozen_str *f)
 	if (s.len > 0)
 		memcpy(e->data + e->datalen, s.ptr, s.len);
 	e->datalen += s.len;
+	e->data[e->datalen++] = '\0';
 }
 
 void
@@ -257,14 +256,14 @@ pc_jwt_cache_put(struct pc_jwt_cache *c, const uint8_t key[32], uint64_t serial,
 	size_t		 need;
 	unsigned	 i, nl;
 
-	if (c == NULL)
+	if (c == NULL || issuer == NULL)
 		return;
 	need = p->id.len + p->issuer.len + p->acr.len + p->amr.len + p->cnf_x5t.len +
-	    p->claims.len;
+	    p->claims.len + 6;
 	for (i = 0; i < p->nscopes; i++)
-		need += p->scopes[i].len;
+		need += p->scopes[i].len + 1;
 	for (i = 0; i < p->nroles; i++)
-		need += p->roles[i].len;
+		need += p->roles[i].len + 1;
 	if (need > UINT32_MAX / 2)
 		return;
 	memset(&tmp, 0, sizeof(tmp));

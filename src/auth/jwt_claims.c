@@ -312,6 +312,7 @@ pc_jwt__principal(const struct pc_jwt_tok *t, struct pc_arena *a, struct pc_prin
 
 	p->type = PC_PRINCIPAL_JWT;
 	p->issuer_name = t->is->name;
+	p->via = t->is;
 	r = optional_str(a, json_object_get(t->jp, "sub"), &p->id, "sub", d);
 	if (r == PC_R_NONE)
 		r = optional_str(a, json_object_get(t->jp, "iss"), &p->issuer, "iss", d);

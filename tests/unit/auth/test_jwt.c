@@ -869,6 +869,8 @@ test_issuers(void **state)
 	make_token(PC_ALG_EDDSA, S_DEFAULT, H_ED, PL(""), M_NONE, tok, sizeof(tok));
 	assert_int_equal(pc_jwt_verify(list, 3, pc_str_c(tok), NOW, a, &p, &r, &d), 0);
 	assert_string_equal(p.issuer_name, "second");
+	/* The verifying issuer itself: the token cache files the verdict under it. */
+	assert_ptr_equal(p.via, &two);
 	assert_int_equal(pc_jwt_verify(list, 1, pc_str_c(tok), NOW, a, &p, &r, &d), -PC_EPROTO);
 	assert_int_equal(r, PC_R_AUTH_ISSUER);
 	assert_int_equal(pc_jwt_verify(list, 0, pc_str_c(tok), NOW, a, &p, &r, &d), -PC_EPROTO);
