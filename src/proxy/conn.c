@@ -611,7 +611,10 @@ conn_handshake(struct conn *c)
 
 	switch (rc) {
 	case 1:
-		c->flags &= (uint16_t)~C_HANDSHAKE;
+		/* With read-ahead, the handshake's last read may have taken the first request
+		 * into OpenSSL's buffer: no new edge will say so, so try a read now (it clears
+		 * the flag again with WANT_READ if there was nothing). */
+		c->flags = (uint16_t)((c->flags & ~C_HANDSHAKE) | C_RD_READY);
 		c->peer = pc_tls_peer_get(c->ssl);
 		c->tls_version = pc_tls_version_name(c->ssl);
 		if (pc_str_eq(pc_tls_alpn(c->ssl), PC_STR("h2")) && pc_h2_start(c) != 0) {

@@ -662,7 +662,8 @@ up_handshake(struct upconn *up)
 
 	switch (rc) {
 	case 1:
-		up->flags &= (uint16_t)~U_HANDSHAKE;
+		/* Read-ahead may hold bytes past the handshake already: read, do not wait. */
+		up->flags = (uint16_t)((up->flags & ~U_HANDSHAKE) | U_RD_READY);
 		arm_read_timer(up);
 		return true;
 	case PC_TLS_WANT_READ:

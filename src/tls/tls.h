@@ -89,7 +89,8 @@ struct ssl_st	*pc_tls_client_ssl(struct pc_tls_client *c, int fd, const struct s
  * close_notify); PC_TLS_WANT_READ / PC_TLS_WANT_WRITE (retry when the socket is readable /
  * writable, with the same arguments for writes); PC_TLS_ERROR (the connection is done).
  * A read may return fewer bytes than are buffered inside OpenSSL: callers must keep reading
- * until WANT_READ, never infer "drained" from a short read. */
+ * until WANT_READ, never infer "drained" from a short read. Read-ahead is on, so the same
+ * holds after a handshake: its last read may already hold the peer's first bytes. */
 #define PC_TLS_EOF		0
 #define PC_TLS_ERROR		(-1)
 #define PC_TLS_WANT_READ	(-2)
