@@ -9,6 +9,7 @@ and any unbounded wait (every recv has a deadline).
 
 import json
 import os
+import random
 import socket
 import time
 
@@ -22,13 +23,31 @@ def scaled(seconds):
     return seconds * SCALE
 
 
+def _ephemeral_range():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            lo, hi = (int(x) for x in f.read().split())
+            return lo, hi
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_ports(n=1):
-    """n distinct free TCP ports on 127.0.0.1 (bound together, then released)."""
+    """n distinct free TCP ports on 127.0.0.1 (bound together, then released), chosen
+    below the kernel's ephemeral range: a port from bind(0) is one the kernel may hand to
+    the next outgoing connection (a client, an upstream connection) before the gateway
+    binds it, which fails the start with EADDRINUSE."""
+    lo, _ = _ephemeral_range()
+    first, last = (10000, lo - 1) if lo > 12000 else (lo - 2000, lo - 1)
     socks = []
     try:
-        for _ in range(n):
+        while len(socks) < n:
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.bind((HOST, 0))
+            try:
+                s.bind((HOST, random.randint(first, last)))
+            except OSError:
+                s.close()
+                continue
             socks.append(s)
         return [s.getsockname()[1] for s in socks]
     finally:
