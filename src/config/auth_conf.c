@@ -25,23 +25,6 @@ static const char *const issuer_keys[] = { "issuer", "audiences", "algorithms", 
 enum { IK_ISSUER, IK_AUDIENCES, IK_ALGS, IK_JWKS, IK_HMAC, IK_LEEWAY, IK_LIFETIME,
 	IK_MAX_BYTES, IK_TYP, IK_REQUIRED, IK_SCOPES_CLAIM, IK_ROLES_CLAIM };
 
-static bool
-name_ok(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n == 0 || n > 64)
-		return false;
-	for (i = 0; i < n; i++) {
-		char c = s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    c == '_' || c == '-' || c == '.'))
-			return false;
-	}
-	return true;
-}
-
 /* A list of 1..<max> non-empty strings (visible ASCII, no spaces) into a NULL-ended array. */
 static int
 get_strings(struct pc_conf_loader *ld, const struct pc_conf_node *v, const char *ctx,
@@ -207,7 +190,7 @@ get_issuer(struct pc_conf_loader *ld, struct pc_conf_impl *ci, const struct pc_c
 	int				 rc;
 
 	is->line = k->line;
-	if (!name_ok(k->val, k->len))
+	if (!pc_conf__name_ok(pc_str_make(k->val, k->len), 64, "_.-"))
 		return pc_conf__fail(ld, k, "issuers: invalid name '%s' (expected "
 		    "[A-Za-z0-9_.-]{1,64})", pc_conf__showv(k).s);
 	if ((is->name = pc_conf__dup_str(ld, k, pc_str_make(k->val, k->len))) == NULL)

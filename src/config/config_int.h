@@ -154,6 +154,9 @@ const char	*pc_conf__closest(const char *s, const char *const *names, size_t n);
 PC_MUST_CHECK int pc_conf__map_keys(struct pc_conf_loader *ld, const struct pc_conf_node *map,
     const char *const *keys, size_t nkeys, const char *where, const struct pc_conf_node **vals,
     const struct pc_conf_node **knodes);
+/* routes.c: <s> is 1..<max> characters of [A-Za-z0-9] and <extra> (names of upstreams,
+ * routes, issuers). */
+bool		 pc_conf__name_ok(struct pc_str s, size_t max, const char *extra);
 /* A malloc'ed NUL-terminated copy of <s>; NULL after reporting "out of memory" at <n>. */
 char		*pc_conf__dup_str(struct pc_conf_loader *ld, const struct pc_conf_node *n,
     struct pc_str s);

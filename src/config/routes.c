@@ -21,8 +21,8 @@
 #define ROUTES_MAX		4096
 #define ROUTE_PATH_MAX		2048
 
-static bool
-name_ok(struct pc_str s, size_t max, const char *extra)
+bool
+pc_conf__name_ok(struct pc_str s, size_t max, const char *extra)
 {
 	size_t i;
 
@@ -142,7 +142,7 @@ pc_conf__get_upstreams(struct pc_conf_loader *ld, struct pc_conf *c, const struc
 		struct pc_conf_upstream *u = &c->upstreams[c->nupstreams];
 
 		val = k->next;
-		if (!name_ok(pc_str_make(k->val, k->len), 64, "_.-"))
+		if (!pc_conf__name_ok(pc_str_make(k->val, k->len), 64, "_.-"))
 			return pc_conf__fail(ld, k, "upstreams: invalid upstream name '%s' "
 			    "(expected [A-Za-z0-9_.-]{1,64})", pc_conf__show(k->val, k->len).s);
 		for (i = 0; i < c->nupstreams; i++)
@@ -342,7 +342,7 @@ get_route(struct pc_conf_loader *ld, struct pc_conf *c, struct pc_conf_route *r,
 	if (vals[0] != NULL) {
 		if ((rc = pc_conf__get_str(ld, vals[0], ctx, "name", &name)) != 0)
 			return rc;
-		if (!name_ok(name, 128, "_.:/{}*-"))
+		if (!pc_conf__name_ok(name, 128, "_.:/{}*-"))
 			return pc_conf__fail(ld, vals[0], "%sinvalid name '%s' (expected "
 			    "[A-Za-z0-9_.:/{}*-]{1,128})", ctx, pc_conf__showv(vals[0]).s);
 	} else {
