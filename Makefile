@@ -4,7 +4,7 @@
 #   make TSAN=1 tsan-integration      the integration suite under ThreadSanitizer (not in test)
 
 CC	?= cc
-PKGS	 = yaml-0.1 openssl libnghttp2 jansson
+PKGS	 = yaml-0.1 openssl libnghttp2 jansson libcurl
 PYTHON	 = /usr/bin/python3
 
 WARN	 = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
@@ -150,7 +150,14 @@ $(B)/fuzz/replay_%: fuzz/%.c fuzz/replay/replay.c $(B)/libportcullis.a
 fuzz-replay: $(REPLAY_BIN)
 	@for t in $(FUZZ_TGT); do $(B)/fuzz/replay_$$t fuzz/corpus/$$t/* || exit 1; done
 
-bench: deps all
+# Benchmark helpers that call the library (bench/auth.sh runs them; the self-contained
+# clients, idleconns, tlsconns and flood, are compiled by bench/run.sh and bench/auth.sh).
+$(B)/bench/jwtverify: bench/jwtverify.c $(B)/libportcullis.a
+	@mkdir -p $(@D)
+	@echo "CC $<"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(B)/libportcullis.a $(LDFLAGS) $(LDLIBS)
+
+bench: deps all $(B)/bench/jwtverify
 	@sh bench/run.sh
 
 # Hardening of the shipped binary (PIE, full RELRO, non-executable stack), then lint.

@@ -19,6 +19,9 @@
 # requests/s with h2load (TLS with ALPN h2 on ports of their own, many streams per
 # connection, the same plain HTTP/1.1 backend). Opt-in until a full run shows `make bench`
 # stays under about 10 minutes with it (estimated: about 100 s more, 7.5 min in all).
+# BENCH_AUTH (1): last, the identity targets of issue 4 (bench/auth.sh, sourced: cached JWT
+# vs public route, first-seen JWT verification vs `openssl speed`, an invalid-token flood
+# from a second client address); 0 skips them.
 # Results: build/bench/results.md (see BENCHMARKS.md).
 set -u
 
@@ -38,6 +41,7 @@ PORT_PC=18083
 # proxy to the same plain backend.
 TLS=${BENCH_TLS:-1}
 H2=${BENCH_H2:-1}
+AUTH=${BENCH_AUTH:-1}
 PORT_NGINX_TLS=18443
 PORT_PC_TLS=18444
 # HTTP/2: TLS listeners of their own (the TLS/1.1 rounds keep their exact setup), the same
@@ -544,6 +548,8 @@ run_wrk()
 		# Per-request latencies go to a log: h2load itself prints no percentiles.
 		timeout $(($4 + 30)) taskset -c 1 h2load -t1 -c$H2_CONNS -m$H2_STREAMS -D"$4" \
 		    --log-file="$5.lat" "https://127.0.0.1:$2/bench/hello" >"$5" 2>&1
+	elif [ "$LOAD" = auth ]; then
+		auth_load "$2" "$4" "$5"	# bench/auth.sh: wrk with a token, maybe a flood
 	else
 		timeout $(($4 + 30)) taskset -c 1 wrk -t$WRK_THREADS -c$WRK_CONNS -d"$4"s \
 		    --latency "$WRK_SCHEME://127.0.0.1:$2/bench/hello" >"$5" 2>&1
@@ -697,10 +703,18 @@ else
 	PC_NAME=portcullis
 	[ -x "$ROOT/portcullis" ] || die "./portcullis not built (run make)"
 fi
-case "$TLS$H2" in
-[01][01]) ;;
-*) die "BENCH_TLS and BENCH_H2: 0 or 1" ;;
+case "$TLS$H2$AUTH" in
+[01][01][01]) ;;
+*) die "BENCH_TLS, BENCH_H2 and BENCH_AUTH: 0 or 1" ;;
 esac
+if [ "$AUTH" = 1 ] && [ "$SELFTEST" = 1 ]; then
+	say "BENCH_SELFTEST=1: no portcullis, so no identity part"
+	AUTH=0
+fi
+if [ "$AUTH" = 1 ]; then
+	. "$ROOT/bench/auth.sh"
+	auth_preflight
+fi
 TLS_PORTS=""
 if [ "$TLS" = 1 ]; then
 	command -v openssl >/dev/null 2>&1 || die "openssl not found (make deps installs it)"
@@ -804,6 +818,7 @@ slot()
 	N)	NAME=nginx; PORT=$PORT_NGINX; WPID=$NGINX_W; TPORT=$PORT_NGINX_TLS
 		HPORT=$PORT_NGINX_H2 ;;
 	P)	NAME=$PC_NAME; PORT=$PORT_PC; WPID=$PC_W; TPORT=$PORT_PC_TLS; HPORT=$PORT_PC_H2 ;;
+	*)	auth_slot "$1" ;;	# bench/auth.sh
 	esac
 }
 
@@ -1162,6 +1177,7 @@ if [ "$TLS" = 1 ]; then
 	tls_report >>"$RESULTS"
 fi
 [ "$H2" = 1 ] && h2_bench
+[ "$AUTH" = 1 ] && auth_bench
 
 echo
 cat "$RESULTS"

@@ -19,6 +19,7 @@ usage(FILE *f)
 	    "  run -c FILE     serve with the configuration FILE\n"
 	    "  check -c FILE   validate FILE, print warnings, exit 0 if it is usable\n"
 	    "  demo            serve the built-in rides API behind the gateway (see README)\n"
+	    "  keys VERB --file FILE ...   API keys: new, list, disable, rotate (keys -h)\n"
 	    "  version         print the version\n"
 	    "\n"
 	    "signals: TERM/INT drain and stop, HUP reload, USR1 reopen log files\n");
@@ -48,6 +49,8 @@ main(int argc, char **argv)
 		return pc_cli_check(argc - 1, argv + 1);
 	if (strcmp(argv[1], "demo") == 0)
 		return pc_cli_demo(argc - 1, argv + 1);
+	if (strcmp(argv[1], "keys") == 0)
+		return pc_cli_keys(argc - 1, argv + 1);
 	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
 		(void)printf("portcullis %s\n", PC_VERSION);
 		return 0;

@@ -1,7 +1,8 @@
 /*
  * admin/admin.c - the admin listener: one thread, one connection at a time, blocking
  * sockets bounded by poll(2) deadlines.
- * Owns: the admin socket, request reading (8 KiB, 2 s), authentication, the two endpoints.
+ * Owns: the admin socket, request reading (8 KiB, 2 s), authentication, the endpoints
+ *     (/metrics, /healthz, /jwks.json).
  * Does not: keep connections alive, read request bodies, serve a proxy route, or log a
  *     token. Throughput is not a goal: a scraper and an operator are the only clients.
  */
@@ -214,7 +215,7 @@ handle(const struct pc_msg *msg, const struct sockaddr_storage *peer, struct res
 	struct pc_str	 path;
 	char		 who[80];
 	bool		 get = msg->meth == PC_M_GET || msg->meth == PC_M_HEAD;
-	bool		 has_token;
+	bool		 has_token, open_path;
 	int		 rc;
 
 	(void)pc_str_split(msg->target, '?', &path);
@@ -229,9 +230,12 @@ handle(const struct pc_msg *msg, const struct sockaddr_storage *peer, struct res
 	 * Everything but /healthz needs the bearer token, and no token configured means no
 	 * access at all (the admin surface requires authentication; docs/decisions/0005).
 	 * /healthz says only "ok", for liveness probes that cannot carry a token; without a
-	 * token it is still refused to peers off loopback.
+	 * token it is still refused to peers off loopback. /jwks.json holds public keys that
+	 * every backend verifying minted tokens must fetch, and is no secret: the same rule
+	 * (docs/decisions/0014).
 	 */
-	if (pc_str_eq(path, PC_STR("/healthz"))) {
+	open_path = pc_str_eq(path, PC_STR("/healthz")) || pc_str_eq(path, PC_STR("/jwks.json"));
+	if (open_path) {
 		if (!has_token && !peer_is_loopback(peer)) {
 			pc_log_error("admin: refused %s: no admin token configured and the peer "
 			    "is not loopback", who);
@@ -250,7 +254,8 @@ handle(const struct pc_msg *msg, const struct sockaddr_storage *peer, struct res
 		r->extra = "WWW-Authenticate: Bearer realm=\"portcullis-admin\"\r\n";
 		goto out;
 	}
-	if (!pc_str_eq(path, PC_STR("/metrics")) && !pc_str_eq(path, PC_STR("/healthz"))) {
+	if ((!pc_str_eq(path, PC_STR("/metrics")) && !open_path) ||
+	    (pc_str_eq(path, PC_STR("/jwks.json")) && conf->minter == NULL)) {
 		json_error(r, 404, "admin_not_found");
 		goto out;
 	}
@@ -263,6 +268,10 @@ handle(const struct pc_msg *msg, const struct sockaddr_storage *peer, struct res
 	if (pc_str_eq(path, PC_STR("/healthz"))) {
 		r->ctype = "application/json";
 		rc = pc_buf_add_str(&r->body, PC_STR("{\"status\":\"ok\"}\n"));
+	} else if (pc_str_eq(path, PC_STR("/jwks.json"))) {
+		/* Public members only, made by auth/mint.c (RFC 7517 8.5.1 media type). */
+		r->ctype = "application/jwk-set+json";
+		rc = pc_buf_add_str(&r->body, pc_minter_jwks(conf->minter));
 	} else {
 		r->ctype = "text/plain; version=0.0.4; charset=utf-8";
 		rc = pc_metrics_render(&r->body);

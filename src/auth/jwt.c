@@ -195,7 +195,7 @@ pick_issuer(struct pc_jwt_tok *t, const struct pc_jwt_issuer *const *issuers, un
  * used as an HMAC secret is the classic key-confusion forgery (RFC 8725 2.1, 3.1).
  */
 static enum pc_reason
-pick_key(struct pc_jwt_tok *t, const char **d)
+pick_key(struct pc_jwt_tok *t, struct pc_keyset **hold, const char **d)
 {
 	const struct pc_jwks	*ks = t->is->keys;
 	const struct pc_jwk	*k;
@@ -210,6 +210,15 @@ pick_key(struct pc_jwt_tok *t, const char **d)
 		}
 		t->key = t->is->hmac;
 		return PC_R_NONE;
+	}
+	if (t->is->ring != NULL) {
+		/* Remote keys: the set current now, held until the signature is checked (a
+		 * refresh may swap it meanwhile). None fetched yet: fail closed, 503. */
+		if ((*hold = pc_keyring_current(t->is->ring)) == NULL) {
+			*d = "no key set fetched yet";
+			return PC_R_AUTH_KEYS_UNAVAILABLE;
+		}
+		ks = pc_keyset_jwks(*hold);
 	}
 	*d = "no key for this token";
 	if (ks == NULL)
@@ -261,6 +270,7 @@ pc_jwt_verify(const struct pc_jwt_issuer *const *issuers, unsigned n, struct pc_
 {
 	struct pc_jwt_tok	 t;
 	struct pc_principal	 out;
+	struct pc_keyset	*hold = NULL;
 	const char		*d = NULL;
 	enum pc_reason		 r;
 	int			 rc;
@@ -282,7 +292,7 @@ pc_jwt_verify(const struct pc_jwt_issuer *const *issuers, unsigned n, struct pc_
 	if (r == PC_R_NONE)
 		r = pick_issuer(&t, issuers, n, token.len, &d);
 	if (r == PC_R_NONE)
-		r = pick_key(&t, &d);
+		r = pick_key(&t, &hold, &d);
 	if (r == PC_R_NONE) {
 		/* The signing input is the ASCII text as sent, not a re-encoding. */
 		rc = pc_jws_verify(t.alg, t.key, (const uint8_t *)token.ptr,
@@ -295,6 +305,8 @@ pc_jwt_verify(const struct pc_jwt_issuer *const *issuers, unsigned n, struct pc_
 			r = PC_R_AUTH_SIGNATURE;
 		}
 	}
+	pc_keyset_unref(hold);
+	t.key = NULL;
 	if (r == PC_R_NONE)
 		r = pc_jwt__claims(&t, now, &d);
 	if (r == PC_R_NONE)
@@ -311,6 +323,9 @@ pc_jwt_verify(const struct pc_jwt_issuer *const *issuers, unsigned n, struct pc_
 	*reason = r;
 	if (detail != NULL)
 		*detail = d;
+	/* Whose rules refused it (NULL before "iss" picked one): the caller may refresh that
+	 * issuer's remote keys on an unknown kid. */
+	p->via = t.is;
 	return r == PC_R_INTERNAL ? -PC_ENOMEM : -PC_EPROTO;
 }
 

@@ -47,9 +47,10 @@ audience_ok(const struct pc_jwt_issuer *is, const json_t *v)
 	return false;
 }
 
-/* RFC 7519 4.1.3: a string or an array of strings, one of which is ours. */
-static enum pc_reason
-check_aud(const struct pc_jwt_tok *t, const char **d)
+/* RFC 7519 4.1.3: a string or an array of strings, one of which is ours (also for
+ * introspection responses, RFC 7662 2.2). */
+enum pc_reason
+pc_jwt__aud(const struct pc_jwt_tok *t, const char **d)
 {
 	const json_t	*aud = json_object_get(t->jp, "aud"), *v;
 	size_t		 i;
@@ -82,8 +83,8 @@ check_aud(const struct pc_jwt_tok *t, const char **d)
 }
 
 /* An optional NumericDate member: 0 (absent: *<present> false), or a reason. */
-static enum pc_reason
-get_time(const json_t *o, const char *name, bool round_up, int64_t *out, bool *present,
+enum pc_reason
+pc_jwt__time(const json_t *o, const char *name, bool round_up, int64_t *out, bool *present,
     const char **d)
 {
 	const json_t *v = json_object_get(o, name);
@@ -107,11 +108,11 @@ check_times(const struct pc_jwt_tok *t, int64_t now, const char **d)
 	enum pc_reason	 r;
 
 	/* Fractions: exp rounds down and nbf/iat up, so a rounding never lengthens a token. */
-	r = get_time(t->jp, "exp", false, &exp, &has_exp, d);
+	r = pc_jwt__time(t->jp, "exp", false, &exp, &has_exp, d);
 	if (r == PC_R_NONE)
-		r = get_time(t->jp, "nbf", true, &nbf, &has_nbf, d);
+		r = pc_jwt__time(t->jp, "nbf", true, &nbf, &has_nbf, d);
 	if (r == PC_R_NONE)
-		r = get_time(t->jp, "iat", true, &iat, &has_iat, d);
+		r = pc_jwt__time(t->jp, "iat", true, &iat, &has_iat, d);
 	if (r != PC_R_NONE)
 		return r;
 	/* Values are at most 2^53 and leeway under 2^32: no overflow below. */
@@ -150,7 +151,7 @@ pc_jwt__claims(const struct pc_jwt_tok *t, int64_t now, const char **d)
 
 	r = check_typ(t, d);
 	if (r == PC_R_NONE)
-		r = check_aud(t, d);
+		r = pc_jwt__aud(t, d);
 	if (r == PC_R_NONE)
 		r = check_times(t, now, d);
 	if (r != PC_R_NONE)
@@ -352,9 +353,9 @@ pc_jwt__principal(const struct pc_jwt_tok *t, struct pc_arena *a, struct pc_prin
 		r = PC_R_AUTH_MALFORMED;
 	}
 	if (r == PC_R_NONE)
-		r = get_time(t->jp, "auth_time", false, &p->auth_time, &has, d);
+		r = pc_jwt__time(t->jp, "auth_time", false, &p->auth_time, &has, d);
 	if (r == PC_R_NONE)
-		r = get_time(t->jp, "exp", false, &p->exp, &has, d);
+		r = pc_jwt__time(t->jp, "exp", false, &p->exp, &has, d);
 	if (r != PC_R_NONE)
 		return r;
 	/* RFC 8705 3.1: the certificate thumbprint the token is bound to. */

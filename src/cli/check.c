@@ -25,6 +25,9 @@ pc_cli_check(int argc, char **argv)
 	if (rc != 0)
 		return rc;
 	(void)pc_conf_warnings(conf, print_warning, NULL);
+	/* Remote keys are fetched as `run` would: unreachable keys are a warning, not an
+	 * error (the gateway starts anyway and refuses those tokens until they come). */
+	(void)pc_cli_prime_keys(conf, print_warning, NULL);
 	pc_conf_unref(conf);
 	(void)printf("configuration OK\n");
 	return 0;

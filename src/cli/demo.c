@@ -42,6 +42,8 @@ struct demo_tls {
 	char	cert[96];
 	char	key[96];
 	char	jwks[96];	/* the demo issuer's public keys (issuers.demo.jwks_file) */
+	char	keys[96];	/* the demo's API key store (api_keys.partners.file) */
+	char	pepper[112];	/* and its pepper */
 	char	fp[96];
 	struct pc_demo_tokens tokens;
 };
@@ -55,9 +57,14 @@ demo_tls_make(struct demo_tls *t)
 	(void)snprintf(t->cert, sizeof(t->cert), "%s/demo.crt", t->dir);
 	(void)snprintf(t->key, sizeof(t->key), "%s/demo.key", t->dir);
 	(void)snprintf(t->jwks, sizeof(t->jwks), "%s/jwks.json", t->dir);
+	(void)snprintf(t->keys, sizeof(t->keys), "%s/api-keys.db", t->dir);
+	(void)snprintf(t->pepper, sizeof(t->pepper), "%s.pepper", t->keys);
 	if (pc_tls_selfsigned("localhost", 30, t->cert, t->key, t->fp) != 0 ||
 	    pc_demo_issuer_make(t->jwks, &t->tokens) != 0 ||
+	    pc_demo_apikey_make(t->keys, t->pepper, &t->tokens) != 0 ||
 	    setenv("PC_DEMO_TLS_DIR", t->dir, 1) != 0) {
+		(void)unlink(t->pepper);
+		(void)unlink(t->keys);
 		(void)unlink(t->jwks);
 		(void)unlink(t->key);
 		(void)unlink(t->cert);
@@ -70,6 +77,8 @@ demo_tls_make(struct demo_tls *t)
 static void
 demo_tls_remove(struct demo_tls *t)
 {
+	(void)unlink(t->pepper);
+	(void)unlink(t->keys);
 	(void)unlink(t->jwks);
 	(void)unlink(t->key);
 	(void)unlink(t->cert);

@@ -11,6 +11,8 @@
 
 #include "admin/admin.h"
 #include "cli/cli.h"
+#include "fetch/fetch.h"
+#include "limit/limit.h"
 #include "observe/observe.h"
 #include "proxy/proxy.h"
 #include "sandbox/sandbox.h"
@@ -29,6 +31,34 @@ pc_cli_config_arg(int argc, char **argv)
 			return argv[i] + 9;
 	}
 	return NULL;
+}
+
+unsigned
+pc_cli_prime_keys(const struct pc_conf *conf, void (*report)(void *arg, const char *msg),
+    void *arg)
+{
+	const struct pc_conf_issuer	*is;
+	char				 err[320], msg[512];
+	unsigned			 i, nfail = 0;
+
+	for (i = 0; i < conf->nissuers; i++) {
+		is = &conf->issuers[i];
+		if (is->v.ring == NULL || pc_keyring_prime(is->v.ring, err, sizeof(err)) == 0)
+			continue;
+		(void)snprintf(msg, sizeof(msg), "%s:%d: warning: issuer '%s': cannot fetch its "
+		    "keys: %s (its tokens are refused with 503 until a fetch succeeds)",
+		    conf->path != NULL ? conf->path : "<config>", is->line, is->name, err);
+		report(arg, msg);
+		nfail++;
+	}
+	return nfail;
+}
+
+static void
+log_error_msg(void *arg, const char *msg)
+{
+	(void)arg;
+	pc_log_error("%s", msg);
 }
 
 static bool
@@ -81,10 +111,21 @@ reload(struct pc_server *srv, const char *path)
 	}
 	old = pc_conf_acquire();
 	why = reload_incompatible(old, neu);
+	/* The key set of the new snapshot keeps the key the old one signed with, so tokens
+	 * minted just before the reload still verify (docs/decisions/0014). */
+	rc = why == NULL ? pc_minter_follow(neu->minter, old->minter) : 0;
 	pc_conf_unref(old);
 	if (why != NULL) {
 		pc_log_error("reload refused, still serving the previous configuration: %s: "
 		    "%s needs a restart", path, why);
+		pc_conf_unref(neu);
+		return;
+	}
+	if (rc != 0) {
+		pc_log_error("reload refused, still serving the previous configuration: %s: "
+		    "gateway_identity: %s", path, rc == -PC_EINVAL ? "the new key has the kid "
+		    "of the previous one, which stays published (give the new key another kid)" :
+		    pc_strerror(rc));
 		pc_conf_unref(neu);
 		return;
 	}
@@ -96,6 +137,8 @@ reload(struct pc_server *srv, const char *path)
 		return;
 	}
 	pc_tls_tickets_set_rotation(neu->tls_ticket_rotation_s);
+	/* Issuers new in this file get their first keys now; kept ones keep their ring. */
+	(void)pc_cli_prime_keys(neu, log_error_msg, NULL);
 	pc_conf_publish(neu);
 	pc_server_reload(srv);
 	pc_log_info("reloaded %s", path);
@@ -110,6 +153,7 @@ pc_cli_serve(struct pc_conf *conf, const char *path)
 	char			 err[256];
 	uint32_t		 drain_ms = conf->drain_timeout_ms;
 	bool			 admin = conf->admin_enabled;
+	struct pc_failures	*failures;
 	int			 rc, sig;
 
 	/* Block before any thread starts: every thread inherits the mask, and only this
@@ -130,6 +174,29 @@ pc_cli_serve(struct pc_conf *conf, const char *path)
 		return 1;
 	}
 	pc_tls_tickets_set_rotation(conf->tls_ticket_rotation_s);
+	/* Remote key sets: the fetch thread (signals already blocked, as for every thread)
+	 * refreshes them and wakes the workers parked on a fetch; the first set of each is
+	 * fetched here, before the first request. A failure does not stop the start: those
+	 * tokens get 503 until a retry succeeds. */
+	rc = pc_fetch_start();
+	if (rc != 0) {
+		(void)fprintf(stderr, "portcullis: cannot start the fetch thread: %s\n",
+		    pc_strerror(rc));
+		pc_conf_unref(conf);
+		return 1;
+	}
+	pc_fetch_on_complete(pc_server_wake);
+	(void)pc_cli_prime_keys(conf, log_error_msg, NULL);
+	/* Failed-login counters outlive reloads (a reload must not forgive a lockout): one
+	 * table for the process, sized by the first configuration (docs/decisions/0013). */
+	failures = pc_failures_new(conf->failed_auth.entries);
+	if (failures == NULL) {
+		(void)fprintf(stderr, "portcullis: cannot make the failed-login table (%u "
+		    "entries)\n", conf->failed_auth.entries);
+		pc_conf_unref(conf);
+		return 1;
+	}
+	pc_failures_set_process(failures);
 	pc_conf_publish(conf);
 	if (admin && pc_admin_bind(&conf->admin_addr) != 0) {
 		(void)fprintf(stderr, "portcullis: cannot start the admin listener on %s\n",
@@ -180,10 +247,13 @@ pc_cli_serve(struct pc_conf *conf, const char *path)
 	}
 	pc_log_info("shutting down: draining in-flight requests (up to %u ms)", drain_ms);
 	pc_server_stop(srv, drain_ms);
+	pc_fetch_stop();
 	if (admin)
 		pc_admin_stop();
 	pc_log_info("stopped");
 	pc_observe_close();
+	pc_failures_set_process(NULL);
+	pc_failures_free(failures);
 	return 0;
 }
 

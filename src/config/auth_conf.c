@@ -21,9 +21,11 @@
 
 static const char *const issuer_keys[] = { "issuer", "audiences", "algorithms", "jwks_file",
 	"hmac_secret", "leeway_s", "max_lifetime_s", "max_token_bytes", "require_typ",
-	"required_claims", "scopes_claim", "roles_claim" };
+	"required_claims", "scopes_claim", "roles_claim", "introspection", "jwks_uri",
+	"discovery", "ca_file", "jwks_refresh_s", "jwks_min_refresh_s", "fetch_timeout_ms" };
 enum { IK_ISSUER, IK_AUDIENCES, IK_ALGS, IK_JWKS, IK_HMAC, IK_LEEWAY, IK_LIFETIME,
-	IK_MAX_BYTES, IK_TYP, IK_REQUIRED, IK_SCOPES_CLAIM, IK_ROLES_CLAIM };
+	IK_MAX_BYTES, IK_TYP, IK_REQUIRED, IK_SCOPES_CLAIM, IK_ROLES_CLAIM, IK_INTROSPECT,
+	IK_JWKS_URI, IK_DISCOVERY, IK_CA_FILE, IK_REFRESH, IK_MIN_REFRESH, IK_FETCH_TIMEOUT };
 
 /* A list of 1..<max> non-empty strings (visible ASCII, no spaces) into a NULL-ended array. */
 static int
@@ -158,6 +160,94 @@ read_jwks(struct pc_conf_loader *ld, struct pc_conf_impl *ci, struct pc_conf_iss
 	return 0;
 }
 
+/*
+ * Remote keys: jwks_uri: or discovery: true, with their fetch settings, into a key ring
+ * from auth/'s registry (a reload that keeps the source keeps the ring and its keys). No
+ * fetch happens here: the loader stays offline (`run` and `check` prime the rings).
+ */
+static int
+get_remote_keys(struct pc_conf_loader *ld, struct pc_conf_issuer *is,
+    const struct pc_conf_node *v, const struct pc_conf_node **vals,
+    const struct pc_conf_node **kn, const char *ctx)
+{
+	static const int		 remote_only[] = { IK_CA_FILE, IK_REFRESH,
+		IK_MIN_REFRESH, IK_FETCH_TIMEOUT };
+	struct pc_keyring_params	 p;
+	struct pc_str			 s;
+	const char			*path;
+	char				*uri = NULL;
+	bool				 disc = false;
+	unsigned			 i;
+	int				 rc;
+
+	memset(&p, 0, sizeof(p));
+	p.iss = is->iss;
+	p.refresh_s = 300;
+	p.min_refresh_s = 10;
+	p.fetch_timeout_ms = 5000;
+	if (vals[IK_DISCOVERY] != NULL && (rc = pc_conf__get_bool(ld, vals[IK_DISCOVERY], ctx,
+	    "discovery", &disc)) != 0)
+		return rc;
+	if ((vals[IK_JWKS] != NULL) + (vals[IK_JWKS_URI] != NULL) + disc > 1)
+		return pc_conf__fail(ld, v, "%sexactly one of jwks_file, jwks_uri and "
+		    "discovery: true (one source of keys)", ctx);
+	if (vals[IK_JWKS_URI] == NULL && !disc) {
+		for (i = 0; i < PC_NELEM(remote_only); i++)
+			if (kn[remote_only[i]] != NULL)
+				return pc_conf__fail(ld, kn[remote_only[i]], "%s%s: only with "
+				    "jwks_uri or discovery: true", ctx, issuer_keys[remote_only[i]]);
+		return 0;
+	}
+	if (vals[IK_JWKS_URI] != NULL) {
+		if ((rc = pc_conf__get_str(ld, vals[IK_JWKS_URI], ctx, "jwks_uri", &s)) != 0)
+			return rc;
+		if (!pc_str_has_prefix(s, PC_STR("https://")) || s.len <= 8)
+			return pc_conf__fail(ld, vals[IK_JWKS_URI], "%sjwks_uri: expected an "
+			    "https:// URL (keys are only fetched over verified TLS)", ctx);
+		if ((uri = pc_conf__dup_str(ld, vals[IK_JWKS_URI], s)) == NULL)
+			return -PC_ENOMEM;
+		p.jwks_uri = uri;
+	} else {
+		if (strncmp(is->iss, "https://", 8) != 0 || strlen(is->iss) <= 8)
+			return pc_conf__fail(ld, vals[IK_DISCOVERY], "%sdiscovery: the issuer must "
+			    "be an https:// URL (its configuration is fetched from it)", ctx);
+		p.discovery = true;
+	}
+	rc = 0;
+	if (vals[IK_CA_FILE] != NULL) {
+		if ((rc = pc_conf__get_path(ld, vals[IK_CA_FILE], ctx, "ca_file", &path)) != 0)
+			goto out;
+		if (access(path, R_OK) != 0) {
+			rc = pc_conf__fail(ld, vals[IK_CA_FILE], "%sca_file: %s: %s", ctx, path,
+			    strerror(errno));
+			goto out;
+		}
+		p.ca_file = path;
+	}
+	if (vals[IK_REFRESH] != NULL && (rc = pc_conf__get_u32(ld, vals[IK_REFRESH], ctx,
+	    "jwks_refresh_s", 1, 86400, &p.refresh_s)) != 0)
+		goto out;
+	if (vals[IK_MIN_REFRESH] != NULL && (rc = pc_conf__get_u32(ld, vals[IK_MIN_REFRESH],
+	    ctx, "jwks_min_refresh_s", 1, 3600, &p.min_refresh_s)) != 0)
+		goto out;
+	if (p.min_refresh_s > p.refresh_s) {
+		rc = pc_conf__fail(ld, vals[IK_MIN_REFRESH] != NULL ? vals[IK_MIN_REFRESH] :
+		    vals[IK_REFRESH], "%sjwks_min_refresh_s: %u is more than jwks_refresh_s "
+		    "(%u)", ctx, p.min_refresh_s, p.refresh_s);
+		goto out;
+	}
+	if (vals[IK_FETCH_TIMEOUT] != NULL && (rc = pc_conf__get_u32(ld,
+	    vals[IK_FETCH_TIMEOUT], ctx, "fetch_timeout_ms", 100, 60000,
+	    &p.fetch_timeout_ms)) != 0)
+		goto out;
+	if ((rc = pc_keyring_acquire(&p, &is->v.ring)) != 0)
+		rc = rc == -PC_ENOMEM ? pc_conf__oom(ld, v) : pc_conf__fail(ld, v,
+		    "%sinvalid key source", ctx);
+out:
+	free(uri);
+	return rc;
+}
+
 static int
 get_hmac(struct pc_conf_loader *ld, struct pc_conf_issuer *is, const struct pc_conf_node *n,
     const char *ctx)
@@ -239,13 +329,22 @@ get_issuer(struct pc_conf_loader *ld, struct pc_conf_impl *ci, const struct pc_c
 	    (1u << PC_ALG_HS512))))
 		return pc_conf__fail(ld, kn[IK_HMAC], "%shmac_secret: only with an HS "
 		    "algorithm in algorithms", ctx);
+	if ((rc = get_remote_keys(ld, is, v, vals, kn, ctx)) != 0)
+		return rc;
 	if (vals[IK_JWKS] != NULL && (rc = read_jwks(ld, ci, is, vals[IK_JWKS], ctx)) != 0)
 		return rc;
+	/* Introspection calls trust what key fetches trust; discovery may name the endpoint. */
+	if (vals[IK_INTROSPECT] != NULL && (rc = pc_conf__get_introspect(ld, is,
+	    vals[IK_INTROSPECT], ctx, vals[IK_CA_FILE], j->ring != NULL &&
+	    vals[IK_JWKS_URI] == NULL)) != 0)
+		return rc;
 	j->keys = is->jwks;
-	if (is->jwks == NULL && (j->algs & ~((1u << PC_ALG_HS256) | (1u << PC_ALG_HS384) |
-	    (1u << PC_ALG_HS512))))
-		return pc_conf__fail(ld, v, "%smissing required key 'jwks_file' (the issuer's "
-		    "public keys)", ctx);
+	/* An issuer of opaque tokens only (introspection:) needs no key set. */
+	if (is->jwks == NULL && j->ring == NULL && is->introspect == NULL &&
+	    (j->algs & ~((1u << PC_ALG_HS256) | (1u << PC_ALG_HS384) | (1u << PC_ALG_HS512))))
+		return pc_conf__fail(ld, v, "%smissing a key source: jwks_file, jwks_uri or "
+		    "discovery: true (the issuer's public keys), or 'introspection' (opaque "
+		    "tokens)", ctx);
 	if (vals[IK_LEEWAY] != NULL && (rc = pc_conf__get_u32(ld, vals[IK_LEEWAY], ctx,
 	    "leeway_s", 0, 300, &j->leeway_s)) != 0)
 		return rc;
@@ -354,26 +453,30 @@ pc_conf__issuers_free(struct pc_conf *c)
 		free(is->required);
 		pc_jwks_free(is->jwks);
 		pc_pkey_free(is->hmac);
+		pc_keyring_unref(is->v.ring);
+		pc_conf__introspect_free(is->introspect);
 	}
 	free(c->issuers);
 }
 
-/* auth: [issuer, ...]: the route needs a valid token from one of them. */
+/* auth: [name, ...]: the route needs a valid token from one of the issuers named, or a
+ * valid key from one of the api_keys stores named (names are unique across both). */
 static int
 get_auth(struct pc_conf_loader *ld, struct pc_conf *c, struct pc_conf_route *r,
     const char *ctx, const struct pc_conf_node *v)
 {
 	const struct pc_conf_node	*e;
-	unsigned			 i;
+	unsigned			 i, j;
 	int				 rc;
 
 	if ((rc = pc_conf__want_kind(ld, v, PC_NODE_SEQ, ctx, "auth")) != 0)
 		return rc;
 	if (v->n == 0 || v->n > LIST_MAX)
-		return pc_conf__fail(ld, v, "%sauth: expected 1 to %d issuer names, found %u",
-		    ctx, LIST_MAX, v->n);
+		return pc_conf__fail(ld, v, "%sauth: expected 1 to %d issuer or api_keys names, "
+		    "found %u", ctx, LIST_MAX, v->n);
 	r->auth = calloc(v->n, sizeof(*r->auth));
-	if (r->auth == NULL)
+	r->apikeys = calloc(v->n, sizeof(*r->apikeys));
+	if (r->auth == NULL || r->apikeys == NULL)
 		return pc_conf__oom(ld, v);
 	for (e = v->first; e != NULL; e = e->next) {
 		struct pc_str s;
@@ -383,10 +486,18 @@ get_auth(struct pc_conf_loader *ld, struct pc_conf *c, struct pc_conf_route *r,
 		for (i = 0; i < c->nissuers; i++)
 			if (pc_str_eq(s, pc_str_c(c->issuers[i].name)))
 				break;
-		if (i == c->nissuers)
-			return pc_conf__fail(ld, e, "%sauth: unknown issuer '%s' (see issuers:)",
-			    ctx, pc_conf__showv(e).s);
-		r->auth[r->nauth++] = &c->issuers[i].v;
+		for (j = 0; i == c->nissuers && j < c->napikeys; j++)
+			if (pc_str_eq(s, pc_str_c(c->apikeys[j].name)))
+				break;
+		if (i == c->nissuers && j == c->napikeys)
+			return pc_conf__fail(ld, e, "%sauth: unknown issuer or api_keys store '%s' "
+			    "(see issuers: and api_keys:)", ctx, pc_conf__showv(e).s);
+		if (i < c->nissuers) {
+			r->auth[r->nauth++] = &c->issuers[i].v;
+			if ((rc = pc_conf__route_introspect(ld, r, &c->issuers[i], e, ctx)) != 0)
+				return rc;
+		} else
+			r->apikeys[r->napikeys++] = &c->apikeys[j];
 	}
 	return 0;
 }
@@ -403,9 +514,9 @@ pc_conf__get_route_auth(struct pc_conf_loader *ld, struct pc_conf *c, struct pc_
 	if (auth != NULL && (rc = get_auth(ld, c, r, ctx, auth)) != 0)
 		return rc;
 	if (scopes != NULL) {
-		if (r->nauth == 0)
+		if (r->nauth == 0 && r->napikeys == 0)
 			return pc_conf__fail(ld, scopes, "%sscopes: only with auth: (scopes come "
-			    "with a token)", ctx);
+			    "with a token or a key)", ctx);
 		if ((rc = get_strings(ld, scopes, ctx, "scopes", SCOPES_MAX, &r->scopes,
 		    &r->nscopes)) != 0)
 			return rc;
@@ -427,7 +538,13 @@ pc_conf__get_route_auth(struct pc_conf_loader *ld, struct pc_conf *c, struct pc_
 		    &r->bound_tokens)) != 0)
 			return rc;
 		if (r->bound_tokens && r->nauth == 0)
-			return pc_conf__fail(ld, bound, "%sbound_tokens: only with auth:", ctx);
+			return pc_conf__fail(ld, bound, "%sbound_tokens: only with auth: naming "
+			    "an issuer", ctx);
+		/* An API key is a bearer credential bound to nothing: accepting one would
+		 * open the route the setting closes. */
+		if (r->bound_tokens && r->napikeys > 0)
+			return pc_conf__fail(ld, bound, "%sbound_tokens: not with api_keys stores "
+			    "in auth: (API keys are not bound to a certificate)", ctx);
 	}
 	return 0;
 }
@@ -447,7 +564,7 @@ pc_conf__get_route_identity(struct pc_conf_loader *ld, struct pc_conf_route *r,
 	if (fwd != NULL) {
 		if ((rc = pc_conf__get_bool(ld, fwd, ctx, "forward_credential", &forward)) != 0)
 			return rc;
-		if (r->nauth == 0)
+		if (r->nauth == 0 && r->napikeys == 0)
 			return pc_conf__fail(ld, fwd, "%sforward_credential: only with auth:", ctx);
 		r->strip_credential = !forward;
 	}
@@ -455,7 +572,7 @@ pc_conf__get_route_identity(struct pc_conf_loader *ld, struct pc_conf_route *r,
 		if ((rc = pc_conf__get_bool(ld, ids, ctx, "identity_headers",
 		    &r->identity_headers)) != 0)
 			return rc;
-		if (r->identity_headers && r->nauth == 0)
+		if (r->identity_headers && r->nauth == 0 && r->napikeys == 0)
 			return pc_conf__fail(ld, ids, "%sidentity_headers: only with auth:", ctx);
 	}
 	return 0;

@@ -45,6 +45,7 @@ conf_free(struct pc_conf *c)
 	free(c->user);
 	if (c->admin_token != NULL)
 		pc_secret_free(c->admin_token, strlen(c->admin_token));
+	pc_conf__mint_free(c);	/* reads the upstreams: first */
 	for (i = 0; i < c->nupstreams; i++) {
 		free(c->upstreams[i].name);
 		free(c->upstreams[i].targets);
@@ -58,6 +59,7 @@ conf_free(struct pc_conf *c)
 		free(c->routes[i].host);
 		free(c->routes[i].client_cert_header);
 		free(c->routes[i].auth);
+		free(c->routes[i].apikeys);
 		for (j = 0; j < c->routes[i].nscopes; j++)
 			free(c->routes[i].scopes[j]);
 		free(c->routes[i].scopes);
@@ -65,6 +67,7 @@ conf_free(struct pc_conf *c)
 	}
 	free(c->routes);
 	pc_conf__issuers_free(c);
+	pc_conf__apikeys_free(c);
 	for (i = 0; i < c->nresponse_headers; i++) {
 		free(c->response_headers[i].name);
 		free(c->response_headers[i].value);

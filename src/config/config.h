@@ -12,6 +12,7 @@
 
 #include "auth/auth.h"
 #include "core/core.h"
+#include "limit/limit.h"
 #include "tls/tls.h"
 
 #define PC_CONF_ROUTE_SEGS_MAX	32	/* segments in a path template */
@@ -54,6 +55,8 @@ struct pc_conf_upstream {
 	bool		 tls_verify;	/* as configured (check warns when false) */
 	char		*pool_key;	/* keep-alive pools are shared by upstreams with equal keys:
 					 * "" for plain, "tls|<server_name>|<ca>|<cert>|<verify>|<min>" */
+	char		*audience;	/* "aud" of the tokens minted for it (upstream_token);
+					 * default "portcullis:upstream:<name>" */
 	int		 line;
 };
 
@@ -65,6 +68,18 @@ struct pc_conf_issuer {
 	char		**required;
 	struct pc_jwks	*jwks;
 	struct pc_pkey	*hmac;
+	struct pc_introspect *introspect;	/* introspection: (opaque tokens), or NULL; owned */
+	int		 line;
+};
+
+/* An api_keys: entry: where its keys come from and how requests carry them
+ * (config/apikey_conf.c). */
+struct pc_conf_apikeys {
+	char		*name;
+	char		*file;		/* the store file, as resolved */
+	char		*header;	/* header: the key's field; default X-API-Key */
+	char		*query_param;	/* query_param: NULL = a key in the query is never read */
+	struct pc_apikey_store *store;	/* loaded at load and reload; owned */
 	int		 line;
 };
 
@@ -98,12 +113,20 @@ struct pc_conf_route {
 	bool		 client_cert;	/* client_cert: required -> a verified client certificate */
 	const struct pc_jwt_issuer **auth;	/* auth: issuers whose tokens it accepts (any of) */
 	unsigned	 nauth;
+	const struct pc_introspect *introspect;	/* the one auth: issuer with introspection:
+					 * opaque bearer tokens go there; NULL: refused */
+	const struct pc_conf_apikeys **apikeys;	/* auth: API key stores it accepts (any of) */
+	unsigned	 napikeys;
 	char		**scopes;	/* scopes: every one required (403 insufficient_scope) */
 	unsigned	 nscopes;
 	char		*scope_text;	/* the same, space-separated, for WWW-Authenticate */
 	bool		 bound_tokens;	/* bound_tokens: only certificate-bound tokens (RFC 8705) */
 	bool		 strip_credential;	/* forward_credential: false -> no Authorization upstream */
 	bool		 identity_headers;	/* identity_headers: X-Portcullis-* with the principal */
+	bool		 upstream_token;	/* upstream_token: a token the gateway mints
+					 * (auth/mint.c) replaces the client's credential */
+	bool		 login;		/* login: true (public only): upstream 401/403 count as
+					 * failed logins of the client address */
 	char		*client_cert_header;	/* forward the verified identity in this header */
 	unsigned	 order;		/* position in the file (tie-break) */
 	int		 line;
@@ -156,8 +179,14 @@ struct pc_conf {
 	uint32_t	 tls_ticket_rotation_s;	/* session-ticket key period; default 3600 */
 	struct pc_conf_issuer *issuers;	/* issuers: JWT access-token issuers */
 	unsigned	 nissuers;
+	struct pc_conf_apikeys *apikeys;	/* api_keys: API key stores */
+	unsigned	 napikeys;
 	uint32_t	 auth_cache_ttl_s;	/* verified-token cache: at most this long; 300 */
 	uint32_t	 auth_cache_entries;	/* per worker; 10000 (0: no cache) */
+	struct pc_minter *minter;	/* gateway_identity: mints upstream tokens and holds
+					 * the key set of /jwks.json; NULL: not configured */
+	struct pc_failures_conf failed_auth;	/* failed_auth: (limit/limit.h); on by default
+					 * when a route has auth: or login: */
 	struct pc_conf_upstream *upstreams;
 	unsigned	 nupstreams;
 	struct pc_conf_route *routes;	/* sorted by precedence: most specific first */

@@ -190,6 +190,24 @@ void		 pc_conf__issuers_free(struct pc_conf *c);
 PC_MUST_CHECK int pc_conf__get_route_identity(struct pc_conf_loader *ld,
     struct pc_conf_route *r, const char *ctx, const struct pc_conf_node *fwd,
     const struct pc_conf_node *ids);
+/*
+ * introspect_conf.c: the introspection: mapping <v> of issuer <is> (<ctx> "issuers.X.") into
+ * is->introspect. <ca_file> (the issuer's ca_file: node, or NULL: the system store) is the
+ * trust for its calls; without <discovery> the endpoint: key is required.
+ */
+PC_MUST_CHECK int pc_conf__get_introspect(struct pc_conf_loader *ld, struct pc_conf_issuer *is,
+    const struct pc_conf_node *v, const char *ctx, const struct pc_conf_node *ca_file,
+    bool discovery);
+void		 pc_conf__introspect_free(struct pc_introspect *v);	/* accepts NULL */
+/* introspect_conf.c: route <r> accepts issuer <is> (the auth: entry <at>): at most one of
+ * its issuers may use introspection; r->introspect is set. */
+PC_MUST_CHECK int pc_conf__route_introspect(struct pc_conf_loader *ld, struct pc_conf_route *r,
+    const struct pc_conf_issuer *is, const struct pc_conf_node *at, const char *ctx);
+/* apikey_conf.c: the api_keys: mapping (after issuers:, whose names it must not reuse),
+ * each store loaded with its pepper. */
+PC_MUST_CHECK int pc_conf__get_apikeys(struct pc_conf_loader *ld, struct pc_conf *c,
+    const struct pc_conf_node *v);
+void		 pc_conf__apikeys_free(struct pc_conf *c);
 /* tls_conf.c: the tls: section <v> (key node <k>) of upstream <u>, number <idx>: checked,
  * u->pool_key and u->tls_verify set, the context queued. */
 PC_MUST_CHECK int pc_conf__get_upstream_tls(struct pc_conf_loader *ld,
@@ -218,6 +236,28 @@ PC_MUST_CHECK int pc_conf__get_response_headers(struct pc_conf_loader *ld, struc
  * in file order (call before the routes are sorted). */
 PC_MUST_CHECK int pc_conf__strip_headers(struct pc_conf_loader *ld, struct pc_conf *c,
     const struct pc_conf_node *at);
+
+/* limit_conf.c: failed_auth: (<v>, NULL if absent) into c->failed_auth; after the routes,
+ * since its default and a login: route depend on them. */
+PC_MUST_CHECK int pc_conf__get_failed_auth(struct pc_conf_loader *ld, struct pc_conf *c,
+    const struct pc_conf_node *v);
+/* limit_conf.c: a route's login: key (<v> may be NULL); after public:. */
+PC_MUST_CHECK int pc_conf__get_route_login(struct pc_conf_loader *ld, struct pc_conf_route *r,
+    const char *ctx, const struct pc_conf_node *v);
+
+/* mint_conf.c: gateway_identity: into c->minter (its key_file read, or the process's own
+ * key); before upstreams: and routes:. */
+PC_MUST_CHECK int pc_conf__get_gateway_identity(struct pc_conf_loader *ld, struct pc_conf *c,
+    const struct pc_conf_node *v);
+/* mint_conf.c: upstream <u>'s audience: (<v>, NULL: "portcullis:upstream:<name>"). */
+PC_MUST_CHECK int pc_conf__get_upstream_audience(struct pc_conf_loader *ld,
+    struct pc_conf_upstream *u, const char *ctx, const struct pc_conf_node *v);
+/* mint_conf.c: a route's upstream_token: (<v> may be NULL), after auth: and
+ * forward_credential: (<fwd>, its node or NULL); sets strip_credential with it. */
+PC_MUST_CHECK int pc_conf__get_route_upstream_token(struct pc_conf_loader *ld,
+    const struct pc_conf *c, struct pc_conf_route *r, const char *ctx,
+    const struct pc_conf_node *v, const struct pc_conf_node *fwd);
+void		 pc_conf__mint_free(struct pc_conf *c);	/* the minter, the audiences */
 
 /* routes.c: the upstreams: mapping and the routes: list, into <c>. */
 PC_MUST_CHECK int pc_conf__get_upstreams(struct pc_conf_loader *ld, struct pc_conf *c,

@@ -53,9 +53,10 @@ entry_keys(struct pc_conf_loader *ld, const struct pc_conf_node *m, const char *
 
 static const char *const upstream_keys[] = { "targets", "connect_timeout_ms",
 	"read_timeout_ms", "total_timeout_ms", "keepalive", "keepalive_timeout_ms", "max_fails",
-	"fail_timeout_ms", "tls" };
+	"fail_timeout_ms", "tls", "audience" };
 #define UK_NUMS		8	/* keys 1..7 are numbers */
 #define UK_TLS		8
+#define UK_AUDIENCE	9
 
 /* The numeric keys, indexed like upstream_keys: range, default, and the uint32_t field. */
 static const struct {
@@ -116,6 +117,8 @@ get_upstream(struct pc_conf_loader *ld, struct pc_conf_upstream *u, unsigned idx
 		if (rc != 0)
 			return rc;
 	}
+	if ((rc = pc_conf__get_upstream_audience(ld, u, ctx, vals[UK_AUDIENCE])) != 0)
+		return rc;
 	if (vals[UK_TLS] != NULL)
 		return pc_conf__get_upstream_tls(ld, u, idx, kn[UK_TLS], vals[UK_TLS]);
 	return 0;
@@ -277,7 +280,8 @@ bad:
 
 static const char *const route_keys[] = { "name", "path", "methods", "host", "upstream",
 	"public", "report_only", "body_max_bytes", "client_cert", "client_cert_header", "auth",
-	"scopes", "bound_tokens", "forward_credential", "identity_headers" };
+	"scopes", "bound_tokens", "forward_credential", "identity_headers", "login",
+	"upstream_token" };
 
 /* client_cert: none | required, and the header that forwards the verified identity. */
 static int
@@ -405,14 +409,18 @@ get_route(struct pc_conf_loader *ld, struct pc_conf *c, struct pc_conf_route *r,
 		return rc;
 	if ((rc = pc_conf__get_route_identity(ld, r, ctx, vals[13], vals[14])) != 0)
 		return rc;
+	if ((rc = pc_conf__get_route_login(ld, r, ctx, vals[15])) != 0)
+		return rc;
+	if ((rc = pc_conf__get_route_upstream_token(ld, c, r, ctx, vals[16], vals[13])) != 0)
+		return rc;
 	/* Deny by default: a route either names how its callers authenticate (a token from
 	 * one of its issuers, a verified client certificate) or says, in the file, that it
 	 * needs nothing. Both at once would leave a reader unsure which one holds. */
-	if (r->public_ && (r->client_cert || r->nauth > 0))
+	if (r->public_ && (r->client_cert || r->nauth > 0 || r->napikeys > 0))
 		return pc_conf__fail(ld, vals[5], "route '%s': public: true contradicts %s (a "
 		    "route is public or authenticated)", pc_conf__show(name.ptr, name.len).s,
-		    r->nauth > 0 ? "auth:" : "client_cert: required");
-	if (!r->public_ && !r->client_cert && r->nauth == 0)
+		    r->nauth > 0 || r->napikeys > 0 ? "auth:" : "client_cert: required");
+	if (!r->public_ && !r->client_cert && r->nauth == 0 && r->napikeys == 0)
 		return pc_conf__fail(ld, vals[5] ? vals[5] : m, "route '%s': not public and no "
 		    "authentication configured; deny by default (set auth:, client_cert: "
 		    "required, or public: true)", pc_conf__show(name.ptr, name.len).s);

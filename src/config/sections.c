@@ -314,10 +314,11 @@ get_admin(struct pc_conf_loader *ld, struct pc_conf_impl *ci, const struct pc_co
 static const char *const top_keys[] = { "workers", "listen", "limits", "trusted_proxies",
 	"report_only", "response", "access_log", "event_log", "admin", "drain_timeout_ms",
 	"upstreams", "routes", "user", "tls_ticket_rotation_s", "response_headers", "http2",
-	"issuers", "token_cache" };
+	"issuers", "token_cache", "failed_auth", "api_keys", "gateway_identity" };
 enum { K_WORKERS, K_LISTEN, K_LIMITS, K_PROXIES, K_REPORT_ONLY, K_RESPONSE, K_ACCESS_LOG,
 	K_EVENT_LOG, K_ADMIN, K_DRAIN, K_UPSTREAMS, K_ROUTES, K_USER, K_TICKETS,
-	K_RESPONSE_HEADERS, K_HTTP2, K_ISSUERS, K_TOKEN_CACHE };
+	K_RESPONSE_HEADERS, K_HTTP2, K_ISSUERS, K_TOKEN_CACHE, K_FAILED_AUTH,
+	K_API_KEYS, K_GATEWAY_IDENTITY };
 
 /* user: a POSIX portable user name that exists here (checked now, not at startup). */
 static int
@@ -430,12 +431,21 @@ pc_conf__build(struct pc_conf_loader *ld, struct pc_conf_impl *ci, const struct 
 		return rc;
 	if (vals[K_ISSUERS] != NULL && (rc = pc_conf__get_issuers(ld, ci, vals[K_ISSUERS])) != 0)
 		return rc;
+	/* After issuers: (a store may not reuse an issuer's name), before routes:. */
+	if (vals[K_API_KEYS] != NULL && (rc = pc_conf__get_apikeys(ld, c, vals[K_API_KEYS])) != 0)
+		return rc;
+	/* Before routes: (upstream_token: needs it). */
+	if (vals[K_GATEWAY_IDENTITY] != NULL &&
+	    (rc = pc_conf__get_gateway_identity(ld, c, vals[K_GATEWAY_IDENTITY])) != 0)
+		return rc;
 	if (vals[K_UPSTREAMS] != NULL &&
 	    (rc = pc_conf__get_upstreams(ld, c, vals[K_UPSTREAMS])) != 0)
 		return rc;
 	if (vals[K_ROUTES] == NULL)
 		return pc_conf__fail(ld, root, "missing required key 'routes'");
 	if ((rc = pc_conf__get_routes(ld, c, vals[K_ROUTES])) != 0)
+		return rc;
+	if ((rc = pc_conf__get_failed_auth(ld, c, vals[K_FAILED_AUTH])) != 0)
 		return rc;
 	return pc_conf__tls_build(ld, c);
 }

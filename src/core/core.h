@@ -97,6 +97,16 @@ void		 pc_panic(const char *file, int line, const char *what) __attribute__((nor
 	X(AUTH_TYP, 401, "auth_typ")					\
 	X(AUTH_CLAIM_MISSING, 401, "auth_claim_missing")		\
 	X(AUTH_CERT_BINDING, 401, "auth_cert_binding")			\
+	X(AUTH_AMBIGUOUS, 401, "auth_credentials_ambiguous")		\
+	X(AUTH_APIKEY_MALFORMED, 401, "auth_apikey_malformed")		\
+	X(AUTH_APIKEY_UNKNOWN, 401, "auth_apikey_unknown")		\
+	X(AUTH_APIKEY_EXPIRED, 401, "auth_apikey_expired")		\
+	X(AUTH_APIKEY_DISABLED, 401, "auth_apikey_disabled")		\
+	X(AUTH_APIKEY_IN_QUERY, 401, "auth_apikey_in_query")		\
+	X(AUTH_INACTIVE, 401, "auth_token_inactive")			\
+	X(AUTH_KEYS_UNAVAILABLE, 503, "auth_keys_unavailable")		\
+	X(AUTH_INTROSPECTION, 503, "auth_introspection_unavailable")	\
+	X(AUTH_LOCKED_OUT, 429, "auth_locked_out")			\
 	X(AUTHZ_SCOPE, 403, "authz_insufficient_scope")			\
 	X(TLS_CLIENT_CERT_REQUIRED, 403, "tls_client_cert_required")	\
 	X(TLS_HANDSHAKE, 400, "tls_handshake_failed")			\

@@ -83,6 +83,14 @@ struct pc_skey;
 PC_MUST_CHECK int pc_skey_generate(enum pc_jws_alg alg, struct pc_skey **out,
     struct pc_pkey **pub);
 void		 pc_skey_free(struct pc_skey *k);
+/*
+ * The one unencrypted private key of PEM text <pem>/<len> (PKCS#8 or traditional): Ed25519
+ * or P-256 only, anything else -PC_EINVAL with a message in <err> naming the key type,
+ * never its material. <pub> receives the public key as with pc_skey_generate().
+ */
+PC_MUST_CHECK int pc_skey_from_pem(const char *pem, size_t len, struct pc_skey **out,
+    struct pc_pkey **pub, char *err, size_t errlen);
+enum pc_jws_alg	 pc_skey_alg(const struct pc_skey *k);	/* PC_ALG_EDDSA or PC_ALG_ES256 */
 /* Signs <data>; <sig> gets the JWS form (ES256: r||s, 64 bytes). Returns its length or -PC_E*. */
 PC_MUST_CHECK int pc_jws_sign(const struct pc_skey *k, const uint8_t *data, size_t len,
     uint8_t *sig, size_t sigcap);

@@ -14,6 +14,7 @@
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 
 #include "crypto/crypto_int.h"
 #include "core/banned.h"
@@ -133,6 +134,90 @@ fail:
 	ERR_clear_error();
 	pc_skey_free(k);
 	return rc;
+}
+
+/* A PEM passphrase callback that has none to give: an encrypted key fails to load instead
+ * of OpenSSL's default callback prompting on a terminal that a daemon does not have. */
+static int
+no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)u;
+	return 0;
+}
+
+/*
+ * Loads the one private key of PEM text <pem>/<len> (PKCS#8 or traditional, unencrypted)
+ * into *<out>, with its public half in *<pub> as pc_skey_generate() gives it. Only Ed25519
+ * (EdDSA) and P-256 (ES256) keys: anything else is -PC_EINVAL with a message in <err>
+ * naming the key type, never its material. -PC_ENOMEM on allocation failure.
+ */
+int
+pc_skey_from_pem(const char *pem, size_t len, struct pc_skey **out, struct pc_pkey **pub,
+    char *err, size_t errlen)
+{
+	struct pc_skey	*k = NULL;
+	EVP_PKEY	*pk = NULL;
+	BIO		*bio;
+	char		 x[64], y[64], group[32];
+	size_t		 glen = 0;
+	int		 rc = -PC_EINVAL;
+
+	*out = NULL;
+	*pub = NULL;
+	if (len > INT32_MAX) {
+		pc_crypto__err(err, errlen, "the PEM text is too large");
+		return -PC_ETOOBIG;
+	}
+	bio = BIO_new_mem_buf(pem, (int)len);
+	if (bio == NULL)
+		return -PC_ENOMEM;
+	pk = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
+	BIO_free(bio);
+	if (pk == NULL) {
+		pc_crypto__err(err, errlen, "no unencrypted PEM private key found");
+		goto fail;
+	}
+	k = calloc(1, sizeof(*k));
+	if (k == NULL) {
+		rc = -PC_ENOMEM;
+		goto fail;
+	}
+	if (EVP_PKEY_is_a(pk, "ED25519")) {
+		k->alg = PC_ALG_EDDSA;
+	} else if (EVP_PKEY_is_a(pk, "EC") && EVP_PKEY_get_group_name(pk, group,
+	    sizeof(group), &glen) == 1 && strcmp(group, "prime256v1") == 0) {
+		k->alg = PC_ALG_ES256;
+	} else {
+		pc_crypto__err(err, errlen, "a %s key; expected Ed25519 or P-256 (EdDSA or ES256)",
+		    EVP_PKEY_is_a(pk, "EC") ? "non-P-256 EC" : EVP_PKEY_get0_type_name(pk) != NULL ?
+		    EVP_PKEY_get0_type_name(pk) : "unknown");
+		goto fail;
+	}
+	k->pkey = pk;
+	pk = NULL;
+	rc = pc_skey_public_jwk(k, x, sizeof(x), y, sizeof(y));
+	if (rc == 0 && k->alg == PC_ALG_EDDSA)
+		rc = pc_pkey_okp(PC_STR("Ed25519"), pc_str_c(x), pub, err, errlen);
+	else if (rc == 0)
+		rc = pc_pkey_ec(PC_STR("P-256"), pc_str_c(x), pc_str_c(y), pub, err, errlen);
+	if (rc != 0)
+		goto fail;
+	*out = k;
+	return 0;
+fail:
+	ERR_clear_error();
+	EVP_PKEY_free(pk);
+	pc_skey_free(k);
+	return rc;
+}
+
+enum pc_jws_alg
+pc_skey_alg(const struct pc_skey *k)
+{
+	return k->alg;
 }
 
 /* DER ECDSA-Sig-Value -> r||s, each P256_BYTES. 0 or -PC_EINVAL. */

@@ -49,8 +49,13 @@ struct pc_demo_tokens {
 	char	rider[512];
 	char	rider2[512];
 	char	admin[512];
+	char	apikey[PC_APIKEY_LEN + 1];	/* apikey.c: demo-partner, scope drivers:read */
 };
 PC_MUST_CHECK int pc_demo_issuer_make(const char *jwks_path, struct pc_demo_tokens *t);
+/* The demo's API key store (apikey.c): a fresh pepper written to <pepper_path> and a store
+ * with one key to <store_path> (both created, mode 0600); the key in t->apikey. 0 or -PC_E*. */
+PC_MUST_CHECK int pc_demo_apikey_make(const char *store_path, const char *pepper_path,
+    struct pc_demo_tokens *t);
 /* The token part of the tour, for the plain listener <gw_addr>. */
 void		 pc_demo_print_token_tour(FILE *out, const char *gw_addr,
 		    const struct pc_demo_tokens *t);

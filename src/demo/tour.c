@@ -110,5 +110,10 @@ pc_demo_print_token_tour(FILE *out, const char *gw, const struct pc_demo_tokens 
 	    "  curl -s " W " -H \"Authorization: Bearer $RIDER\" http://%s/v1/drivers\n"
 	    "  # ... the admin's is                                             -> 200\n"
 	    "  curl -s " W " -H \"Authorization: Bearer $ADMIN\" http://%s/v1/drivers\n"
-	    "\n", t->rider, t->rider2, t->admin, gw, gw, gw, gw);
+	    "\n"
+	    "  # A partner's API key (store and pepper made at start; the gateway keeps only\n"
+	    "  # an HMAC of it). It grants drivers:read too                    -> 200\n"
+	    "  APIKEY=%s\n"
+	    "  curl -s " W " -H \"X-API-Key: $APIKEY\" http://%s/v1/drivers\n"
+	    "\n", t->rider, t->rider2, t->admin, gw, gw, gw, gw, t->apikey, gw);
 }

@@ -124,6 +124,44 @@ jw_str(struct jw *w, const char *key, struct pc_str s, size_t cap, bool null_if_
 	jw_lit(w, "\"");
 }
 
+/*
+ * "path": the normalized path has no query; only a raw target (logged when normalization
+ * failed) may have one, and a query can carry credentials (an API key's query_param, RFC
+ * 6750 2.3 access_token). Every query value is masked: names stay, values become "*".
+ */
+static void
+jw_path(struct jw *w, const char *key, struct pc_str s)
+{
+	char		 buf[PATH_CAP];
+	const char	*q = s.ptr != NULL ? memchr(s.ptr, '?', s.len) : NULL;
+	size_t		 i, n;
+	bool		 in_value = false;
+
+	if (q == NULL) {
+		jw_str(w, key, s, PATH_CAP, false);
+		return;
+	}
+	n = (size_t)(q - s.ptr) + 1;
+	if (n > sizeof(buf))
+		n = sizeof(buf);
+	memcpy(buf, s.ptr, n);
+	for (i = n; i < s.len && n < sizeof(buf); i++) {
+		if (s.ptr[i] == '&') {
+			in_value = false;
+		} else if (in_value) {
+			continue;
+		} else if (s.ptr[i] == '=') {
+			in_value = true;
+			buf[n++] = '=';
+			if (n < sizeof(buf) && i + 1 < s.len && s.ptr[i + 1] != '&')
+				buf[n++] = '*';
+			continue;
+		}
+		buf[n++] = s.ptr[i];
+	}
+	jw_str(w, key, pc_str_make(buf, n), PATH_CAP, false);
+}
+
 static void
 jw_cstr(struct jw *w, const char *key, const char *s)
 {
@@ -227,7 +265,7 @@ format_access(struct pc_buf *b, const struct pc_log_rec *rec)
 	jw_str(&w, ",\"request_id\":", rec->request_id, FIELD_CAP, false);
 	jw_str(&w, ",\"client_ip\":", rec->client_ip, FIELD_CAP, false);
 	jw_str(&w, ",\"method\":", rec->method, FIELD_CAP, false);
-	jw_str(&w, ",\"path\":", rec->path, PATH_CAP, false);
+	jw_path(&w, ",\"path\":", rec->path);
 	jw_str(&w, ",\"route\":", rec->route, FIELD_CAP, true);
 	jw_str(&w, ",\"upstream\":", rec->upstream, FIELD_CAP, true);
 	/* A status outside 0..999 is a caller bug; print it anyway as a JSON number. */
@@ -270,7 +308,7 @@ format_event(struct pc_buf *b, const struct pc_log_rec *rec, bool would)
 	jw_str(&w, ",\"request_id\":", rec->request_id, FIELD_CAP, false);
 	jw_str(&w, ",\"client_ip\":", rec->client_ip, FIELD_CAP, false);
 	jw_str(&w, ",\"method\":", rec->method, FIELD_CAP, false);
-	jw_str(&w, ",\"path\":", rec->path, PATH_CAP, false);
+	jw_path(&w, ",\"path\":", rec->path);
 	jw_str(&w, ",\"route\":", rec->route, FIELD_CAP, true);
 	jw_int(&w, ",\"status\":", rec->status);
 	jw_cstr(&w, ",\"phase\":", would ? rec->would_deny_phase : rec->phase);

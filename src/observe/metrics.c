@@ -67,6 +67,7 @@ static uint64_t		dur_sum_us;
 static int64_t		conns_open;
 static uint64_t		rejections[PC_R_COUNT];
 static uint64_t		would_denies[PC_R_COUNT];
+static uint64_t		auth_counts[3];	/* enum pc_metric_auth */
 
 /* FNV-1a over the name, then the code mixed in. */
 static uint32_t
@@ -167,6 +168,13 @@ pc_observe__count_would_deny(enum pc_reason reason)
 	if ((unsigned)reason >= PC_R_COUNT)
 		reason = PC_R_INTERNAL;
 	__atomic_add_fetch(&would_denies[reason], 1, __ATOMIC_RELAXED);
+}
+
+void
+pc_metrics_auth(enum pc_metric_auth what)
+{
+	if ((unsigned)what < PC_NELEM(auth_counts))
+		__atomic_add_fetch(&auth_counts[what], 1, __ATOMIC_RELAXED);
 }
 
 void
@@ -361,6 +369,30 @@ render_duration(struct pc_buf *b)
 	return rc;
 }
 
+static int
+render_auth(struct pc_buf *b)
+{
+	static const struct {
+		const char	*name, *help;
+	} m[] = {
+		{ "portcullis_auth_failures_total", "Failed authentications counted against a "
+		    "client address (and the identity they claimed)." },
+		{ "portcullis_auth_lockouts_total", "Client addresses locked out after too many "
+		    "failed authentications." },
+		{ "portcullis_auth_delayed_total", "Failed authentications answered after a delay." },
+	};
+	size_t	i;
+	int	rc = 0;
+
+	for (i = 0; i < PC_NELEM(m) && rc == 0; i++) {
+		rc = add_header(b, m[i].name, "counter", m[i].help);
+		if (rc == 0)
+			rc = pc_buf_printf(b, "%s %" PRIu64 "\n", m[i].name,
+			    __atomic_load_n(&auth_counts[i], __ATOMIC_RELAXED));
+	}
+	return rc;
+}
+
 int
 pc_metrics_render(struct pc_buf *out)
 {
@@ -400,6 +432,8 @@ pc_metrics_render(struct pc_buf *out)
 		    "Requests a report-only phase would have denied, by reason.");
 	if (rc == 0)
 		rc = render_reasons(out, "portcullis_would_deny_total", would_denies);
+	if (rc == 0)
+		rc = render_auth(out);
 	if (rc == 0)
 		rc = add_header(out, "portcullis_log_lines_dropped_total", "counter",
 		    "Log lines lost to a full pipe or a write error.");

@@ -59,6 +59,10 @@ void		 pc_metrics_request(struct pc_str route, int status, uint64_t total_us);
 void		 pc_metrics_reject(enum pc_reason reason);
 void		 pc_metrics_conn(int delta);	/* open client connections */
 void		 pc_metrics_upstream_error(struct pc_str upstream, enum pc_reason reason);
+/* Failed logins (pipeline/guard.c): every counted failure, every lockout started, every
+ * failure answered late. */
+enum pc_metric_auth { PC_METRIC_AUTH_FAILURE, PC_METRIC_AUTH_LOCKOUT, PC_METRIC_AUTH_DELAYED };
+void		 pc_metrics_auth(enum pc_metric_auth what);
 /* Appends the Prometheus text exposition (format 0.0.4) to <out>. */
 PC_MUST_CHECK int pc_metrics_render(struct pc_buf *out);
 

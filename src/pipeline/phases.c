@@ -21,6 +21,27 @@ pc_req_deny(struct pc_req *req, enum pc_reason reason)
 	return PC_DENY;
 }
 
+static bool	report_only(const struct pc_req *req);
+
+enum pc_verdict
+pc_req_wait(struct pc_req *req, uint32_t max_ms)
+{
+	req->wait_ms = max_ms;
+	return PC_WAIT;
+}
+
+enum pc_verdict
+pc_req_deny_after(struct pc_req *req, enum pc_reason reason, uint32_t delay_ms)
+{
+	(void)pc_req_deny(req, reason);
+	/* Report-only must not change what callers see, and that includes their latency. */
+	if (delay_ms == 0 || report_only(req))
+		return PC_DENY;
+	req->deny_pending = true;
+	req->wait_ms = delay_ms;
+	return PC_WAIT;
+}
+
 static enum pc_verdict
 normalize_run(struct pc_req *req)
 {
@@ -100,7 +121,8 @@ route_run(struct pc_req *req)
 	/* Deny by default: a route is public or names how callers authenticate (a token,
 	 * a client certificate). The loader refuses anything else, and this re-checks it at
 	 * request time so a future loader bug fails closed. */
-	if (!req->route->public_ && !req->route->client_cert && req->route->nauth == 0)
+	if (!req->route->public_ && !req->route->client_cert && req->route->nauth == 0 &&
+	    req->route->napikeys == 0)
 		return pc_req_deny(req, PC_R_ROUTE_NOT_PUBLIC);
 	return PC_NEXT;
 }
@@ -131,6 +153,7 @@ static const struct pc_phase phases[] = {
 	{ "redirect",	redirect_run,	false },
 	{ "route",	route_run,	false },
 	{ "client_cert", client_cert_run, true },
+	{ "guard",	pc_guard_run,	true },
 	{ "authenticate", pc_authn_run,	true },
 	{ "authorize",	pc_authz_run,	true },
 	{ "limits",	body_limit_run,	false },
@@ -150,10 +173,18 @@ pc_pipeline_run_table(struct pc_req *req, const struct pc_phase *tab, unsigned n
 	while (req->next_phase < n) {
 		const struct pc_phase *ph = &tab[req->next_phase];
 
-		v = ph->run(req);
+		/* Resumed after pc_req_deny_after: the phase already decided; only the answer
+		 * was held back. */
+		if (req->deny_pending) {
+			req->deny_pending = false;
+			v = PC_DENY;
+		} else {
+			v = ph->run(req);
+		}
 		if (v == PC_WAIT)
 			return PC_WAIT;
 		req->next_phase++;
+		req->wait_expired = false;	/* a new phase gets its own wait */
 		if (v == PC_NEXT)
 			continue;
 		if (ph->may_report_only && report_only(req)) {

@@ -15,7 +15,7 @@
 
 enum pc_verdict {
 	PC_NEXT,	/* go on to the next phase */
-	PC_WAIT,	/* parked; the phase calls pc_pipeline_resume() later (none yet) */
+	PC_WAIT,	/* parked: pc_req_wait() or pc_req_deny_after(); the proxy resumes it */
 	PC_DENY,	/* stop: req->deny_* say why; log runs anyway */
 };
 
@@ -48,6 +48,16 @@ struct pc_req {
 	uint64_t	 start_us;	/* monotonic */
 	uint64_t	 wall_us;	/* realtime, for the log */
 	unsigned	 next_phase;	/* runner state */
+	/* Parking (pc_req_wait, pc_req_deny_after): read by the proxy, which arms a timer and
+	 * runs the pipeline again from the parked phase when woken or when the time is up. */
+	uint32_t	 wait_ms;	/* set by: the parking phase */
+	bool		 wait_expired;	/* set by: the proxy: the phase runs again after its
+					 * time ran out (it must decide now: no second wait) */
+	bool		 deny_pending;	/* set by: pc_req_deny_after: the runner returns the
+					 * recorded deny on resume without running anything */
+	uint32_t	 retry_after_s;	/* set by: a denying phase: Retry-After on the answer */
+	struct pc_str	 claimed_id;	/* set by: authenticate: who a failed credential claimed
+					 * to be (unverified; for failure counting, never trusted) */
 };
 
 struct pc_phase {
@@ -58,6 +68,22 @@ struct pc_phase {
 
 /* Records a deny on <req> and returns PC_DENY: `return pc_req_deny(req, PC_R_X);` */
 enum pc_verdict	 pc_req_deny(struct pc_req *req, enum pc_reason reason);
+
+/*
+ * Parks the request: `return pc_req_wait(req, 2000);`. The proxy stops reading the
+ * request, arms a timer of <max_ms> and runs the SAME phase again when pc_server_wake()
+ * is called (any thread: something the phase waits for arrived) or when the time is up
+ * (req->wait_expired is then true: the phase must decide, PC_NEXT or a deny). While parked
+ * nothing is forwarded; a client that goes away ends the exchange as usual.
+ */
+enum pc_verdict	 pc_req_wait(struct pc_req *req, uint32_t max_ms);
+/*
+ * Records a deny whose answer leaves only after <delay_ms> (failed logins are slowed
+ * down, STYLE: never by holding a worker). Returns PC_WAIT; on resume the runner returns
+ * PC_DENY with the recorded reason. delay_ms 0 is pc_req_deny.
+ */
+enum pc_verdict	 pc_req_deny_after(struct pc_req *req, enum pc_reason reason,
+    uint32_t delay_ms);
 
 /*
  * Runs the phases from req->next_phase on. A deny from a phase that may run report-only,
@@ -74,5 +100,9 @@ enum pc_verdict	 pc_pipeline_run_table(struct pc_req *req, const struct pc_phase
  * 32 hex characters. Returns 0 or -PC_E* (no randomness: the caller denies with 500). */
 PC_MUST_CHECK int pc_req_set_id(struct pc_req *req, struct pc_str client_id);
 bool		 pc_req_id_is_valid(struct pc_str id);
+
+/* pipeline/guard.c: the upstream answered <status> to <req>. On a route with login: true, a
+ * 401 or 403 counts as a failed login of the client address (docs/decisions/0013). */
+void		 pc_guard_login_status(struct pc_req *req, int status);
 
 #endif

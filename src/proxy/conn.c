@@ -383,6 +383,8 @@ conn_reject_head(struct conn *c, enum pc_reason reason)
 	pc_ex_deny(ex, reason, true);
 }
 
+static void	conn_exchange_go(struct exchange *ex, enum pc_reason reason);
+
 /*
  * A complete head of <head_len> bytes is at the start of c->in and parsed in w->msg: copy
  * what the log needs (the head buffer is reused by the next request), run the pipeline,
@@ -422,9 +424,23 @@ conn_start_exchange(struct conn *c, size_t head_len)
 		ex->req_done = true;
 	}
 	/* The head is serialized for the upstream inside, while <msg> still points into
-	 * c->in; after it the head bytes go. */
+	 * c->in; after it the head bytes go (a parked request keeps them until it goes on:
+	 * pc_conn_ex_resumed). */
+	ex->head_len = head_len;
 	reason = pc_ex_start(ex, msg);
-	pc_buf_consume(&c->in, head_len);
+	if (ex->parked)
+		return;
+	conn_exchange_go(ex, reason);
+}
+
+/* The pipeline decided about the request at the start of c->in: answer or forward. */
+static void
+conn_exchange_go(struct exchange *ex, enum pc_reason reason)
+{
+	struct conn *c = ex->c;
+
+	pc_buf_consume(&c->in, ex->head_len);
+	ex->head_len = 0;
 	if (reason != PC_R_NONE) {
 		pc_ex_deny(ex, reason, reason == PC_R_INTERNAL || ex->req_body != BODY_NONE);
 		return;
@@ -438,6 +454,16 @@ conn_start_exchange(struct conn *c, size_t head_len)
 	if (!pump_body(ex))
 		return;
 	pc_up_drive(ex->up);
+}
+
+void
+pc_conn_ex_resumed(struct exchange *ex, enum pc_reason reason)
+{
+	struct conn *c = ex->c;
+
+	conn_exchange_go(ex, reason);
+	if (!(c->flags & C_CLOSED))
+		pc_conn_kick(c);	/* pipelined input, output to flush: go round again */
 }
 
 /* Tries to read and parse the next request head. */
@@ -653,6 +679,8 @@ conn_step(struct conn *c)
 			return;
 		}
 		ex = c->ex;
+		if (ex != NULL && ex->parked)
+			return;	/* nothing is read or timed but the park (exchange.c) */
 		if (ex != NULL) {
 			if (ex->resp_done && ex->req_done) {
 				pc_ex_done(ex);

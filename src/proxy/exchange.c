@@ -5,6 +5,7 @@
  * Owns: the exchange lifetime. Does not: read client bytes (conn.c, h2.c) or talk to the
  * upstream (upstream.c). HTTP/1.1 and HTTP/2 differ only where ex->st says so.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "observe/observe.h"
@@ -72,12 +73,19 @@ exchange_free_cb(void *arg)
 	pc_worker_conf_release(w, slot);
 }
 
+static void	unpark(struct exchange *ex);
+
 /* Ends the exchange whatever its state: logs once, releases the upstream side. */
 void
 pc_ex_end(struct exchange *ex)
 {
 	struct conn *c = ex->c;
 
+	if (ex->parked) {
+		unpark(ex);
+		if (ex->status == 0)
+			ex->status = 499;	/* gone while parked: nothing was answered */
+	}
 	if (ex->up != NULL)
 		pc_up_release(ex, false);
 	if (ex->status == 0)
@@ -125,8 +133,8 @@ pc_ex_deny(struct exchange *ex, enum pc_reason reason, bool close)
 	}
 	/* Unread body bytes leave the connection out of sync; a malformed request says the
 	 * client (or something between) does not speak HTTP the way we do: close both. */
-	if (!ex->req_done || status == 400)
-		close = true;
+	if (!ex->req_done || status == 400 || !ex->client_keepalive)
+		close = true;	/* also: the client said Connection: close (or spoke 1.0) */
 	ex->status = status;
 	if (close)
 		c->flags |= C_CLOSING;
@@ -198,16 +206,172 @@ pc_ex_new(struct conn *c, const struct pc_msg *msg, struct exchange **out)
 }
 
 /*
+ * Parking. A phase that cannot decide yet (a key set or an introspection answer is on its
+ * way) or whose deny must wait (a slowed-down failed login) returns PC_WAIT: the exchange
+ * keeps its request head, arms a timer and sits on the worker's list; nothing is read from
+ * the client or sent upstream meanwhile. Parking costs the exchange's arena, so a worker
+ * parks at most PC_PARKED_MAX: beyond that a held-back deny leaves at once and a waiting
+ * phase is told its time is up, so memory stays bounded under a flood.
+ */
+#define PC_PARKED_MAX	1024
+
+static void
+park_timer_cb(struct pc_loop *loop, struct pc_timer *t)
+{
+	struct exchange *ex = (struct exchange *)((char *)t -
+	    offsetof(struct exchange, park_timer));
+
+	(void)loop;
+	ex->req.wait_expired = !ex->req.deny_pending;
+	unpark(ex);
+	pc_ex_resume(ex);
+}
+
+static void
+unpark(struct exchange *ex)
+{
+	struct worker *w = ex->c->w;
+
+	pc_timer_disarm(w->loop, &ex->park_timer);
+	if (ex->park_prev != NULL)
+		ex->park_prev->park_next = ex->park_next;
+	else
+		w->parked = ex->park_next;
+	if (ex->park_next != NULL)
+		ex->park_next->park_prev = ex->park_prev;
+	ex->park_prev = ex->park_next = NULL;
+	ex->parked = false;
+	w->nparked--;
+}
+
+/* Returns false if the worker cannot park more (the caller decides at once instead). */
+static bool
+park(struct exchange *ex)
+{
+	struct worker	*w = ex->c->w;
+	uint64_t	 now = pc_now_ms(), left;
+
+	if (w->nparked >= PC_PARKED_MAX)
+		return false;
+	/* HTTP/1.1: the head was parsed into the worker's scratch message, which the next
+	 * request on any connection reuses: keep a copy (its strings point into c->in, which
+	 * stays as it is while parked). HTTP/2 heads live in the arena already. */
+	if (ex->st == NULL && ex->req.msg == &w->msg) {
+		struct pc_msg *copy = pc_arena_alloc(ex->req.arena, sizeof(*copy));
+
+		if (copy == NULL)
+			return false;
+		memcpy(copy, &w->msg, sizeof(*copy));
+		ex->req.msg = copy;
+	}
+	/* A phase that parks again after a wake-up keeps its first deadline: wake-ups for
+	 * other waiters must not stretch its wait. */
+	if (ex->park_deadline_ms == 0 || ex->park_phase != ex->req.next_phase) {
+		ex->park_phase = ex->req.next_phase;
+		ex->park_deadline_ms = now + ex->req.wait_ms;
+	}
+	left = ex->park_deadline_ms > now ? ex->park_deadline_ms - now : 0;
+	ex->park_timer.cb = park_timer_cb;
+	pc_timer_arm(w->loop, &ex->park_timer, left);
+	ex->park_gen = w->wake_gen;
+	ex->park_prev = NULL;
+	ex->park_next = w->parked;
+	if (w->parked != NULL)
+		w->parked->park_prev = ex;
+	w->parked = ex;
+	w->nparked++;
+	ex->parked = true;
+	return true;
+}
+
+/*
+ * Runs the pipeline from where it stands: parks on PC_WAIT (deciding at once when the
+ * worker cannot park more), else returns the deny reason or PC_R_NONE after starting
+ * the upstream side and serializing the request head for it.
+ */
+static enum pc_reason
+ex_run(struct exchange *ex)
+{
+	const struct pc_msg	*msg;
+	struct pc_buf		 held;
+	enum pc_verdict		 v;
+	int			 rc;
+
+	for (;;) {
+		v = pc_pipeline_run(&ex->req);
+		if (v != PC_WAIT)
+			break;
+		if (park(ex))
+			return PC_R_NONE;
+		if (!ex->req.deny_pending)
+			ex->req.wait_expired = true;	/* no room to wait: decide now */
+	}
+	if (v == PC_DENY)
+		return ex->req.deny_reason;
+	msg = ex->req.msg;
+	/* HTTP/2 body bytes that arrived while parked are in upout already, framed: the
+	 * head must go in front of them. */
+	if (ex->upout.len == 0) {
+		rc = pc_up_start(ex) != 0 || pc_out_request_head(ex, msg, ex->c) != 0;
+	} else {
+		held = ex->upout;
+		pc_buf_init(&ex->upout, held.max);
+		pc_buf_take(ex->c->w, &ex->upout);
+		rc = pc_up_start(ex) != 0 || pc_out_request_head(ex, msg, ex->c) != 0 ||
+		    pc_buf_add(&ex->upout, held.data, held.len) != 0;
+		pc_buf_give(ex->c->w, &held);
+	}
+	if (rc != 0)
+		return ex->req.deny_reason ? ex->req.deny_reason : PC_R_OVERLOAD;
+	ex->req.msg = NULL;	/* the caller's head bytes may go now */
+	return PC_R_NONE;
+}
+
+/* The parked exchange goes on: its phase runs again (or its held-back deny leaves). */
+void
+pc_ex_resume(struct exchange *ex)
+{
+	enum pc_reason reason = ex_run(ex);
+
+	if (ex->parked)
+		return;
+	if (ex->st != NULL)
+		pc_h2_ex_resumed(ex, reason);
+	else
+		pc_conn_ex_resumed(ex, reason);
+}
+
+/* pc_server_wake() reached this worker: every exchange parked before it runs its phase
+ * again once (held-back denies are not waiting for anything: they keep their timer). A
+ * resumed exchange may end others (its connection closes), so the list is rescanned. */
+void
+pc_ex_wake_parked(struct worker *w)
+{
+	struct exchange *ex;
+	uint64_t	 gen = ++w->wake_gen;
+
+	for (;;) {
+		for (ex = w->parked; ex != NULL; ex = ex->park_next)
+			if (ex->park_gen < gen && !ex->req.deny_pending)
+				break;
+		if (ex == NULL)
+			return;
+		unpark(ex);
+		pc_ex_resume(ex);
+	}
+}
+
+/*
  * Runs the pipeline on <msg> and, if every phase passed, starts the upstream side and
  * serializes the request head for it (ex->req_body must be set: it decides the framing).
- * Returns PC_R_NONE when the request goes on, else the reason to deny it with; nothing has
- * been sent anywhere then. Both protocols come through here: one path to the upstream.
+ * Returns PC_R_NONE when the request goes on (or is parked: ex->parked, and the protocol's
+ * *_resumed function is called when it goes on), else the reason to deny it with; nothing
+ * has been sent anywhere then. Both protocols come through here: one path to the upstream.
  */
 enum pc_reason
 pc_ex_start(struct exchange *ex, const struct pc_msg *msg)
 {
 	const struct pc_hdr	*rid;
-	enum pc_verdict		 v;
 
 	ex->meth = msg->meth;
 	ex->head_method = msg->meth == PC_M_HEAD;
@@ -219,17 +383,7 @@ pc_ex_start(struct exchange *ex, const struct pc_msg *msg)
 	    pc_req_set_id(&ex->req, rid != NULL ? rid->value : PC_STR_NULL) != 0)
 		return PC_R_INTERNAL;
 	ex->req.msg = msg;
-	v = pc_pipeline_run(&ex->req);
-	if (v == PC_DENY)
-		return ex->req.deny_reason;
-	/* No phase waits yet and resuming is not built (docs/internals/pipeline.md): fail
-	 * closed rather than forward a request a phase has not finished with. */
-	if (v != PC_NEXT)
-		return PC_R_INTERNAL;
-	if (pc_up_start(ex) != 0 || pc_out_request_head(ex, msg, ex->c) != 0)
-		return ex->req.deny_reason ? ex->req.deny_reason : PC_R_OVERLOAD;
-	ex->req.msg = NULL;	/* the caller's head bytes may go now */
-	return PC_R_NONE;
+	return ex_run(ex);
 }
 
 /* Where the response for the client goes: the connection's output (HTTP/1.1), or the

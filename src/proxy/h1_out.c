@@ -195,6 +195,51 @@ stripped(const struct pc_conf *conf, struct pc_str name)
 	return false;
 }
 
+/* True if <name> carries an API key on route <r> (one of its stores' header:). */
+static bool
+key_header(const struct pc_conf_route *r, struct pc_str name)
+{
+	unsigned i;
+
+	for (i = 0; i < r->napikeys; i++)
+		if (pc_str_caseeq(name, pc_str_c(r->apikeys[i]->header)))
+			return true;
+	return false;
+}
+
+/*
+ * The query for the upstream. On a route with api_keys stores, the parameters that carry
+ * a key (a store's query_param, or any value that looks like a key) never leave: a key in
+ * a URL ends up in the upstream's logs. What remains keeps its order and bytes.
+ */
+static int
+add_query(struct pc_buf *b, const struct pc_conf_route *r, struct pc_str query)
+{
+	struct pc_str	rest = query, param, name, v;
+	unsigned	i;
+	bool		first = true;
+	int		rc = 0;
+
+	if (r->napikeys == 0) {
+		rc |= pc_buf_addc(b, '?');
+		return rc | pc_buf_add_str(b, query);
+	}
+	while (rest.len > 0) {
+		rest = pc_str_split(rest, '&', &param);
+		v = pc_str_split(param, '=', &name);
+		for (i = 0; i < r->napikeys; i++)
+			if (r->apikeys[i]->query_param != NULL &&
+			    pc_str_eq(name, pc_str_c(r->apikeys[i]->query_param)))
+				break;
+		if (i < r->napikeys || pc_apikey_looks_like(v))
+			continue;
+		rc |= pc_buf_addc(b, first ? '?' : '&');
+		rc |= pc_buf_add_str(b, param);
+		first = false;
+	}
+	return rc;
+}
+
 /* The verified client certificate, forwarded when the route asks for it. Formatted once
  * per connection: keep-alive requests reuse it. */
 static int
@@ -251,7 +296,8 @@ add_principal(struct pc_buf *b, const struct pc_principal *p)
 	unsigned	i;
 	int		rc = 0;
 
-	rc |= add_safe(b, IDENTITY_PREFIX "Auth", PC_STR("jwt"));
+	rc |= add_safe(b, IDENTITY_PREFIX "Auth", p->type == PC_PRINCIPAL_APIKEY ?
+	    PC_STR("apikey") : PC_STR("jwt"));
 	rc |= add_safe(b, IDENTITY_PREFIX "Subject", p->id);
 	rc |= add_safe(b, IDENTITY_PREFIX "Issuer", p->issuer);
 	if (p->nscopes > 0) {
@@ -277,6 +323,28 @@ add_principal(struct pc_buf *b, const struct pc_principal *p)
 	return rc;
 }
 
+/*
+ * upstream_token: true: the gateway's own short-lived token for the verified principal,
+ * to the upstream's audience (auth/mint.c, docs/decisions/0014); the client's credential
+ * was left out above. Without a principal (report-only let a failed authentication
+ * through) none is sent: the upstream sees an anonymous request, never a made-up identity.
+ */
+static int
+add_upstream_token(struct pc_buf *b, const struct pc_req *req)
+{
+	const struct pc_conf	*conf = req->conf;
+	struct pc_str		 aud;
+	int			 rc = 0;
+
+	if (req->principal == NULL || conf->minter == NULL)
+		return 0;
+	aud = pc_str_c(conf->upstreams[req->route->upstream].audience);
+	rc |= pc_buf_add_str(b, PC_STR("Authorization: Bearer "));
+	rc |= pc_mint_token(conf->minter, req->principal, aud, (int64_t)time(NULL), b);
+	rc |= pc_buf_add_str(b, PC_STR("\r\n"));
+	return rc;
+}
+
 int
 pc_out_request_head(struct exchange *ex, const struct pc_msg *msg, struct conn *c)
 {
@@ -292,15 +360,17 @@ pc_out_request_head(struct exchange *ex, const struct pc_msg *msg, struct conn *
 	rc |= pc_buf_add_str(b, ex->method);
 	rc |= pc_buf_addc(b, ' ');
 	rc |= pc_buf_add(b, req->view.path, req->view.path_len);
-	if (req->view.has_query) {
-		rc |= pc_buf_addc(b, '?');
-		rc |= pc_buf_add_str(b, req->view.query);
-	}
+	if (req->view.has_query)
+		rc |= add_query(b, req->route, req->view.query);
 	rc |= pc_buf_add_str(b, PC_STR(" HTTP/1.1\r\n"));
 	rc |= add_field(b, PC_STR("Host"), msg->host.len ? msg->host :
 	    pc_str_c(ex->tgt->addr.text));
 	for (i = 0; i < msg->nhdrs; i++) {
 		h = &msg->hdrs[i];
+		/* forward_credential: false keeps API keys from the upstream too. */
+		if (req->route->strip_credential && req->route->napikeys > 0 &&
+		    key_header(req->route, h->name))
+			continue;
 		switch (hdr_kind(h->name)) {
 		case H_OTHER:
 			if (req->conf->nstrip_headers > 0 && stripped(req->conf, h->name))
@@ -370,6 +440,8 @@ pc_out_request_head(struct exchange *ex, const struct pc_msg *msg, struct conn *
 	rc |= add_identity(b, req->route, c);
 	if (req->route->identity_headers && req->principal != NULL)
 		rc |= add_principal(b, req->principal);
+	if (req->route->upstream_token)
+		rc |= add_upstream_token(b, req);
 	rc |= add_field(b, PC_STR("X-Request-Id"), pc_str_make(req->id, req->id_len));
 	if (tp.len && traceparent_valid(tp)) {
 		rc |= add_field(b, PC_STR("traceparent"), tp);
@@ -566,12 +638,59 @@ pc_out_error_body(char *body, size_t size, const struct pc_req *req, int status,
  * (3.1), "invalid_token" for any bad token without saying what was wrong with it (the log
  * does), and "insufficient_scope" with the scopes the route needs.
  */
+static bool
+key_reason(enum pc_reason reason)
+{
+	return reason == PC_R_AUTH_APIKEY_MALFORMED || reason == PC_R_AUTH_APIKEY_UNKNOWN ||
+	    reason == PC_R_AUTH_APIKEY_EXPIRED || reason == PC_R_AUTH_APIKEY_DISABLED ||
+	    reason == PC_R_AUTH_APIKEY_IN_QUERY;
+}
+
+/*
+ * A route that takes API keys says so on every 401 (RFC 9110 11.6.1 requires a challenge):
+ * `APIKey realm="portcullis", header="X-API-Key"` (no registered scheme exists; see
+ * docs/config.md), next to the Bearer one when the route takes tokens too. A Bearer
+ * challenge never says invalid_token about a key, and invalid_request for two credentials
+ * (RFC 6750 3.1).
+ */
+static int
+add_key_challenge(const struct pc_req *req, enum pc_reason reason, pc_field_cb add, void *arg)
+{
+	const struct pc_conf_route	*r = req->route;
+	char				 v[256];
+	int				 n, rc = 0;
+
+	if (pc_reason_status(reason) != 401)
+		return 0;
+	if (r->nauth > 0) {
+		if (reason == PC_R_AUTH_AMBIGUOUS)
+			rc |= add(arg, PC_STR("WWW-Authenticate"), PC_STR("Bearer "
+			    "realm=\"portcullis\", error=\"invalid_request\""));
+		else if (key_reason(reason))
+			rc |= add(arg, PC_STR("WWW-Authenticate"),
+			    PC_STR("Bearer realm=\"portcullis\""));
+	}
+	/* Header names are RFC 9110 tokens (config/headers.c): nothing to escape. */
+	n = snprintf(v, sizeof(v), "APIKey realm=\"portcullis\", header=\"%s\"",
+	    r->apikeys[0]->header);
+	if (n < 0 || (size_t)n >= sizeof(v))
+		return -PC_ERANGE;
+	return rc | add(arg, PC_STR("WWW-Authenticate"), pc_str_make(v, (size_t)n));
+}
+
 static int
 add_challenge(const struct pc_req *req, enum pc_reason reason, pc_field_cb add, void *arg)
 {
 	char	v[4200];
-	int	n;
+	int	n, rc = 0;
 
+	if (req->route != NULL && req->route->napikeys > 0) {
+		if (reason != PC_R_AUTHZ_SCOPE)
+			rc = add_key_challenge(req, reason, add, arg);
+		/* Bearer below only for a token's own failures on a route that takes both. */
+		if (req->route->nauth == 0 || key_reason(reason) || reason == PC_R_AUTH_AMBIGUOUS)
+			return rc;
+	}
 	if (reason == PC_R_AUTHZ_SCOPE && req->route != NULL && req->route->scope_text != NULL)
 		n = snprintf(v, sizeof(v), "Bearer realm=\"portcullis\", "
 		    "error=\"insufficient_scope\", scope=\"%s\"", req->route->scope_text);
@@ -583,7 +702,24 @@ add_challenge(const struct pc_req *req, enum pc_reason reason, pc_field_cb add, 
 		return 0;
 	if (n < 0 || (size_t)n >= sizeof(v))
 		return -PC_ERANGE;
-	return add(arg, PC_STR("WWW-Authenticate"), pc_str_make(v, (size_t)n));
+	return rc | add(arg, PC_STR("WWW-Authenticate"), pc_str_make(v, (size_t)n));
+}
+
+/* RFC 9110 10.2.3: Retry-After in delay-seconds, on a 429 lockout (docs/decisions/0013).
+ * The digits live in the request arena: HTTP/2 field lists keep the pointer until the
+ * answer is submitted, after this returns. */
+static int
+add_retry_after(const struct pc_req *req, pc_field_cb add, void *arg)
+{
+	char	*v = pc_arena_alloc(req->arena, 16);
+	int	 n;
+
+	if (v == NULL)
+		return -PC_ENOMEM;
+	n = snprintf(v, 16, "%u", (unsigned)req->retry_after_s);
+	if (n < 0 || n >= 16)
+		return -PC_ERANGE;
+	return add(arg, PC_STR("Retry-After"), pc_str_make(v, (size_t)n));
 }
 
 /*
@@ -600,6 +736,8 @@ pc_out_error_fields(const struct pc_req *req, enum pc_reason reason, pc_field_cb
 	rc |= add(arg, PC_STR("Content-Type"), PC_STR("application/json"));
 	rc |= add(arg, PC_STR("X-Request-Id"), pc_str_make(req->id, req->id_len));
 	rc |= add(arg, PC_STR("Cache-Control"), PC_STR("no-store"));
+	if (req->retry_after_s > 0)
+		rc |= add_retry_after(req, add, arg);
 	if (reason == PC_R_REDIRECT_HTTPS && req->location.len > 0)
 		rc |= add(arg, PC_STR("Location"), req->location);
 	rc |= add_challenge(req, reason, add, arg);

@@ -189,14 +189,18 @@ struct nvlist {
 	nghttp2_nv	 nv[NV_MAX];
 	size_t		 n;
 	struct pc_arena	*arena;
+	bool		 copy;	/* values are copied (see nv_add) */
 };
 
-/* Adds a field, lowercased (HTTP/2 field names are lowercase, RFC 9113 8.2.1). */
+/* Adds a field, lowercased (HTTP/2 field names are lowercase, RFC 9113 8.2.1). The list is
+ * submitted after the producer returned: a gateway-made answer's producers build values in
+ * stack buffers (a challenge), so those lists copy values; a response head's values point
+ * into the upstream's buffer, which outlives the submit. */
 static int
 nv_add(void *arg, struct pc_str name, struct pc_str value)
 {
 	struct nvlist	*l = arg;
-	char		*lc;
+	char		*lc, *vc = (char *)(uintptr_t)value.ptr;
 	size_t		 i;
 
 	if (l->n == NV_MAX)
@@ -204,6 +208,12 @@ nv_add(void *arg, struct pc_str name, struct pc_str value)
 	lc = pc_arena_alloc(l->arena, name.len + 1);
 	if (lc == NULL)
 		return -PC_ENOMEM;
+	if (l->copy) {
+		if ((vc = pc_arena_alloc(l->arena, value.len + 1)) == NULL)
+			return -PC_ENOMEM;
+		if (value.len > 0)
+			memcpy(vc, value.ptr, value.len);
+	}
 	for (i = 0; i < name.len; i++) {
 		char ch = name.ptr[i];
 
@@ -211,7 +221,7 @@ nv_add(void *arg, struct pc_str name, struct pc_str value)
 	}
 	l->nv[l->n].name = (uint8_t *)lc;
 	l->nv[l->n].namelen = name.len;
-	l->nv[l->n].value = (uint8_t *)(uintptr_t)value.ptr;
+	l->nv[l->n].value = (uint8_t *)vc;
 	l->nv[l->n].valuelen = value.len;
 	l->nv[l->n].flags = NGHTTP2_NV_FLAG_NONE;	/* nghttp2 copies both */
 	l->n++;
@@ -270,6 +280,7 @@ pc_h2_ex_response_head(struct exchange *ex)
 		return -PC_ENOMEM;
 	l->n = 0;
 	l->arena = ex->req.arena;
+	l->copy = false;
 	rc |= nv_status(l, m->status, st);
 	rc |= pc_out_response_fields(ex, nv_add, l);
 	if (ex->resp_body == BODY_LENGTH || (ex->resp_body == BODY_NONE &&
@@ -308,6 +319,7 @@ pc_h2_ex_error(struct exchange *ex, int status, enum pc_reason reason)
 		goto reset;
 	l->n = 0;
 	l->arena = ex->req.arena;
+	l->copy = true;
 	rc |= nv_status(l, status, num);
 	rc |= pc_out_error_fields(&ex->req, reason, nv_add, l);
 	rc |= nv_length(l, (uint64_t)n, len);
@@ -546,11 +558,27 @@ stream_start(struct h2conn *h, struct h2stream *st, bool end_stream)
 		ex->req_body = BODY_CHUNKED;	/* to the upstream; DATA frames are the chunks */
 	}
 	reason = pc_ex_start(ex, msg);
+	if (ex->parked)
+		return;	/* the head stays in the arena; DATA is held in upout meanwhile */
+	ex->req.msg = NULL;
+	if (reason != PC_R_NONE)
+		pc_ex_deny(ex, reason, true);
+}
+
+/* A parked stream's request was decided (exchange.c), outside any batch of frames: the
+ * answer or the upstream's progress must be flushed by a step of its own. */
+void
+pc_h2_ex_resumed(struct exchange *ex, enum pc_reason reason)
+{
+	struct conn *c = ex->c;
+
 	ex->req.msg = NULL;
 	if (reason != PC_R_NONE) {
 		pc_ex_deny(ex, reason, true);
 		return;
 	}
+	stream_consume(ex->st->h, ex->st);
+	pc_conn_kick_later(c);
 }
 
 /* The request body ended (END_STREAM on DATA or on trailers). */
@@ -607,14 +635,17 @@ on_data(nghttp2_session *s, uint8_t flags, int32_t id, const uint8_t *data, size
 
 	(void)flags;
 	if (ex == NULL || ex->req_done || ex->ended ||
-	    (ex->up == NULL && !ex->connect_pending)) {
+	    (ex->up == NULL && !ex->connect_pending && !ex->parked)) {
 		/* Nobody wants it (denied, answered, reset): give the window back. */
 		(void)nghttp2_session_consume(s, id, len);
 		return 0;
 	}
 	ex->req_seen += len;
 	ex->bytes_in += len;
-	if (ex->req_seen > ex->req.route->body_max_bytes ||
+	/* A stream parked before routing (no phase does that today) has only the global
+	 * limit to go by. */
+	if (ex->req_seen > (ex->req.route != NULL ? ex->req.route->body_max_bytes :
+	    ex->req.conf->limits.body_max_bytes) ||
 	    (ex->req_body == BODY_LENGTH && len > ex->req_left)) {
 		(void)nghttp2_session_consume(s, id, len);
 		pc_ex_deny(ex, ex->req_body == BODY_LENGTH && len > ex->req_left ?
@@ -673,7 +704,6 @@ on_stream_close(nghttp2_session *s, int32_t id, uint32_t error, void *arg)
 		st->ex->status = 400;
 	}
 	(void)nghttp2_session_set_stream_user_data(s, id, NULL);
-	st->closed = true;
 	stream_free(h, st);
 	return 0;
 }

@@ -21,6 +21,9 @@ struct pc_server *pc_server_start(const struct pc_conf *conf, char *err, size_t 
 PC_MUST_CHECK int pc_server_run(struct pc_server *srv, char *err, size_t errlen);
 /* Tells every worker that a new configuration was published (after a reload). */
 void		 pc_server_reload(struct pc_server *srv);
+/* Thread-safe: every worker runs the phases of its parked requests again (something they
+ * wait for, a key set or an introspection answer, has arrived). No-op when not running. */
+void		 pc_server_wake(void);
 /* Stops accepting, lets in-flight requests finish for up to <drain_ms>, joins the workers
  * and frees the server. */
 void		 pc_server_stop(struct pc_server *srv, uint32_t drain_ms);

@@ -67,6 +67,11 @@ struct worker {
 	unsigned	 narenas;
 	struct pc_msg	 msg;		/* parse scratch: valid only inside conn_start_exchange */
 	struct pc_jwt_cache *jwt_cache;	/* verified tokens, this worker's (auth/jwt_cache.c) */
+	/* Parked exchanges (a phase waits, or a deny is held back): see exchange.c. */
+	struct exchange	*parked;
+	unsigned	 nparked;
+	uint64_t	 wake_gen;	/* bumped by every pc_server_wake() seen */
+	int		 wake;		/* atomic: set by pc_server_wake(), any thread */
 };
 
 struct listener {
@@ -157,7 +162,6 @@ struct h2stream {
 	bool		 body_eof;	/* <body> holds the end of the response */
 	bool		 deferred;	/* the data source said "later": resume when bytes come */
 	bool		 rst_after;	/* reset (NO_ERROR) once the response's END_STREAM is out */
-	bool		 closed;	/* nghttp2 closed it */
 };
 
 struct exchange {
@@ -202,6 +206,16 @@ struct exchange {
 	uint64_t	 deadline_ms;	/* total timeout */
 	bool		 ended;		/* logged and detached; freed after this batch */
 	bool		 connect_pending;	/* upstream connect deferred to the batch's end */
+	/* Parking (exchange.c): the pipeline returned PC_WAIT. The request head is kept
+	 * (ex->req.msg points at a copy in the arena; on HTTP/1.1 its bytes stay at the
+	 * start of c->in, which is not read while parked), nothing goes upstream. */
+	bool		 parked;
+	unsigned	 park_phase;	/* the phase that parked, and until when it may */
+	uint64_t	 park_deadline_ms;
+	uint64_t	 park_gen;	/* worker wake_gen when parked: woken once per wake */
+	size_t		 head_len;	/* HTTP/1.1: head bytes still at the start of c->in */
+	struct pc_timer	 park_timer;
+	struct exchange	*park_prev, *park_next;
 	struct pc_defer	 connect_later;
 	struct pc_defer	 free_later;
 };
@@ -210,6 +224,8 @@ struct exchange {
 PC_MUST_CHECK int pc_ex_new(struct conn *c, const struct pc_msg *msg, struct exchange **out);
 void		 pc_ex_end(struct exchange *ex);
 enum pc_reason	 pc_ex_start(struct exchange *ex, const struct pc_msg *msg);
+void		 pc_ex_resume(struct exchange *ex);
+void		 pc_ex_wake_parked(struct worker *w);	/* something a phase waits for came */
 void		 pc_ex_done(struct exchange *ex);
 void		 pc_ex_deny(struct exchange *ex, enum pc_reason reason, bool close);
 struct pc_buf	*pc_ex_out(struct exchange *ex);
@@ -226,6 +242,7 @@ void		 pc_h2_ex_error(struct exchange *ex, int status, enum pc_reason reason);
 PC_MUST_CHECK int pc_h2_ex_response_head(struct exchange *ex);
 void		 pc_h2_ex_kick(struct exchange *ex);
 void		 pc_h2_ex_ready(struct exchange *ex);	/* upstream progress; may end <ex> */
+void		 pc_h2_ex_resumed(struct exchange *ex, enum pc_reason reason);	/* unparked */
 bool		 pc_h2_preface(const uint8_t *p, size_t n, bool *complete);
 
 /* conn.c */
@@ -241,6 +258,7 @@ void		 pc_conn_kick(struct conn *c);
 /* The same, once, after the current batch of events: what several upstreams produced in
  * one batch leaves in one write (HTTP/2: many streams, one TLS record). */
 void		 pc_conn_kick_later(struct conn *c);
+void		 pc_conn_ex_resumed(struct exchange *ex, enum pc_reason reason);	/* unparked */
 void		 pc_exchange_fail(struct exchange *ex, enum pc_reason reason);
 void		 pc_exchange_resp_ready(struct exchange *ex);
 

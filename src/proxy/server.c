@@ -32,6 +32,11 @@ struct pc_server {
 	char		(*listen_text)[64];	/* for the "listening on" lines */
 };
 
+/* The server pc_server_wake() reaches: set while workers run. The lock makes a wake from
+ * another thread (the fetch thread) safe against pc_server_stop freeing the workers. */
+static pthread_mutex_t	 wake_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct pc_server	*wake_srv;
+
 static struct confslot *
 slot_new(struct pc_conf *conf)
 {
@@ -137,6 +142,8 @@ worker_notify_cb(struct pc_loop *loop, void *arg)
 	struct worker *w = arg;
 
 	worker_check_conf(w);
+	if (__atomic_exchange_n(&w->wake, 0, __ATOMIC_ACQ_REL))
+		pc_ex_wake_parked(w);
 	if (__atomic_load_n(&w->srv->stop, __ATOMIC_ACQUIRE) && !w->draining) {
 		w->draining = true;
 		close_listeners(w);
@@ -369,7 +376,23 @@ pc_server_run(struct pc_server *srv, char *err, size_t errlen)
 	}
 	for (i = 0; i < srv->nlisteners; i++)
 		pc_log_info("listening on %s", srv->listen_text[i]);
+	pthread_mutex_lock(&wake_lock);
+	wake_srv = srv;
+	pthread_mutex_unlock(&wake_lock);
 	return 0;
+}
+
+void
+pc_server_wake(void)
+{
+	unsigned i;
+
+	pthread_mutex_lock(&wake_lock);
+	for (i = 0; wake_srv != NULL && i < wake_srv->started; i++) {
+		__atomic_store_n(&wake_srv->workers[i].wake, 1, __ATOMIC_RELEASE);
+		pc_loop_notify(wake_srv->workers[i].loop);
+	}
+	pthread_mutex_unlock(&wake_lock);
 }
 
 void
@@ -386,6 +409,10 @@ pc_server_stop(struct pc_server *srv, uint32_t drain_ms)
 {
 	unsigned i;
 
+	pthread_mutex_lock(&wake_lock);
+	if (wake_srv == srv)
+		wake_srv = NULL;
+	pthread_mutex_unlock(&wake_lock);
 	srv->drain_ms = drain_ms;
 	__atomic_store_n(&srv->stop, 1, __ATOMIC_RELEASE);
 	for (i = 0; i < srv->started; i++)

@@ -466,6 +466,8 @@ start_response(struct exchange *ex, const struct pc_msg *m)
 	    (m->version_minor == 1 ? !(m->flags & PC_MSG_CONN_CLOSE) :
 	    (m->flags & PC_MSG_CONN_KEEPALIVE) != 0);
 	ex->status = st;
+	/* On a login: true route, a 401/403 is a failed login (docs/decisions/0013). */
+	pc_guard_login_status(&ex->req, st);
 	ex->resp = (struct pc_msg *)(uintptr_t)m;
 	if (pc_ex_response_head(ex) != 0)
 		return -PC_ENOMEM;

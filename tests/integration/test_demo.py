@@ -91,6 +91,15 @@ def test_demo_tour(demo):
     assert r.status == 403 and r.json()["reason"] == "authz_insufficient_scope", r
     r = request(8080, "GET", "/v1/drivers", host="127.0.0.1:8080", headers=auth(b"ADMIN"))
     assert r.status == 200, r
+    # The partner's API key the tour printed opens the drivers too; a tampered one not.
+    key = re.search(rb"^  APIKEY=(pck_[0-9A-Za-z]{49})$", text, re.M)
+    assert key and b'-H "X-API-Key: $APIKEY" http://127.0.0.1:8080/v1/drivers' in text, text
+    key = key.group(1).decode()
+    r = request(8080, "GET", "/v1/drivers", host="127.0.0.1:8080", headers=[("X-API-Key", key)])
+    assert r.status == 200, r
+    bad = key[:5] + ("a" if key[5] != "a" else "b") + key[6:]
+    r = request(8080, "GET", "/v1/drivers", host="127.0.0.1:8080", headers=[("X-API-Key", bad)])
+    assert r.status == 401 and r.json()["reason"] == "auth_apikey_malformed", r
     # The admin listener needs the token the tour printed for this run.
     assert b"http://127.0.0.1:8080" in text and b"curl" in text
     tok = re.search(rb"Authorization: Bearer ([0-9a-f]{32})'", text)

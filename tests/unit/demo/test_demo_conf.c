@@ -39,6 +39,11 @@ demo_tls_dir(void)
 	(void)snprintf(cert, sizeof(cert), "%s/jwks.json", tls_dir);
 	if (pc_demo_issuer_make(cert, &tokens) != 0)
 		return -1;
+	/* ... and its API key store with the pepper beside it. */
+	(void)snprintf(cert, sizeof(cert), "%s/api-keys.db", tls_dir);
+	(void)snprintf(key, sizeof(key), "%s/api-keys.db.pepper", tls_dir);
+	if (pc_demo_apikey_make(cert, key, &tokens) != 0)
+		return -1;
 	if (strlen(fp) != 95)
 		return -1;
 	return setenv("PC_DEMO_TLS_DIR", tls_dir, 1);
@@ -54,6 +59,10 @@ demo_tls_dir_remove(void)
 	(void)snprintf(path, sizeof(path), "%s/demo.key", tls_dir);
 	(void)unlink(path);
 	(void)snprintf(path, sizeof(path), "%s/jwks.json", tls_dir);
+	(void)unlink(path);
+	(void)snprintf(path, sizeof(path), "%s/api-keys.db", tls_dir);
+	(void)unlink(path);
+	(void)snprintf(path, sizeof(path), "%s/api-keys.db.pepper", tls_dir);
 	(void)unlink(path);
 	(void)rmdir(tls_dir);
 }

@@ -45,6 +45,24 @@ ph_wait3(struct pc_req *req)
 	return calls[3] == 1 ? PC_WAIT : PC_NEXT;
 }
 
+/* Waits until its time is up, then lets the request on. */
+static enum pc_verdict
+ph_wait4(struct pc_req *req)
+{
+	calls[4]++;
+	if (!req->wait_expired)
+		return pc_req_wait(req, 250);
+	return PC_NEXT;
+}
+
+/* A failure whose answer is held back (a slowed-down failed login). */
+static enum pc_verdict
+ph_slow5(struct pc_req *req)
+{
+	calls[5]++;
+	return pc_req_deny_after(req, PC_R_AUTH_SIGNATURE, 400);
+}
+
 static struct pc_conf		 conf;
 static struct pc_conf_route	 route;
 
@@ -149,6 +167,61 @@ test_wait_resumes(void **state)
 }
 
 static void
+test_wait_expired(void **state)
+{
+	static const struct pc_phase tab[] = {
+		{ "w", ph_wait4, true }, { "w2", ph_wait4, true },
+	};
+	struct pc_req req;
+
+	(void)state;
+	setup_req(&req);
+	assert_int_equal(pc_pipeline_run_table(&req, tab, 2), PC_WAIT);
+	assert_int_equal(req.wait_ms, 250);
+	assert_int_equal(req.next_phase, 0);
+	/* Woken early: the phase runs again and parks again. */
+	assert_int_equal(pc_pipeline_run_table(&req, tab, 2), PC_WAIT);
+	/* Time up: the phase decides; the next phase gets a wait of its own. */
+	req.wait_expired = true;
+	assert_int_equal(pc_pipeline_run_table(&req, tab, 2), PC_WAIT);
+	assert_int_equal(req.next_phase, 1);
+	assert_false(req.wait_expired);
+	assert_int_equal(calls[4], 4);
+}
+
+static void
+test_deny_after(void **state)
+{
+	static const struct pc_phase tab[] = {
+		{ "s", ph_slow5, true }, { "b", ph_deny1, true },
+	};
+	struct pc_req req;
+
+	(void)state;
+	setup_req(&req);
+	assert_int_equal(pc_pipeline_run_table(&req, tab, 2), PC_WAIT);
+	assert_true(req.deny_pending);
+	assert_int_equal(req.wait_ms, 400);
+	/* On resume the recorded deny comes out; the phase does not run (or count) again. */
+	assert_int_equal(pc_pipeline_run_table(&req, tab, 2), PC_DENY);
+	assert_int_equal(calls[5], 1);
+	assert_int_equal(calls[1], 0);
+	assert_false(req.deny_pending);
+	assert_int_equal(req.deny_reason, PC_R_AUTH_SIGNATURE);
+	assert_string_equal(req.deny_phase, "s");
+	/* Report-only: no delay (callers must not notice), the request goes on. */
+	setup_req(&req);
+	conf.report_only = true;
+	assert_int_equal(pc_pipeline_run_table(&req, tab, 2), PC_NEXT);
+	assert_int_equal(req.would_deny, PC_R_AUTH_SIGNATURE);
+	assert_false(req.deny_pending);
+	/* No delay asked: a plain deny. */
+	setup_req(&req);
+	assert_int_equal(pc_req_deny_after(&req, PC_R_AUTH_EXPIRED, 0), PC_DENY);
+	assert_false(req.deny_pending);
+}
+
+static void
 test_real_phases(void **state)
 {
 	static const char	 yaml[] =
@@ -243,6 +316,8 @@ main(void)
 		cmocka_unit_test(test_report_only_per_route),
 		cmocka_unit_test(test_never_report_only_phase),
 		cmocka_unit_test(test_wait_resumes),
+		cmocka_unit_test(test_wait_expired),
+		cmocka_unit_test(test_deny_after),
 		cmocka_unit_test(test_real_phases),
 		cmocka_unit_test(test_request_ids),
 	};
