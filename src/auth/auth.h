@@ -129,6 +129,10 @@ bool		 pc_jwt_cache_get(struct pc_jwt_cache *c, const uint8_t key[32],
 void		 pc_jwt_cache_put(struct pc_jwt_cache *c, const uint8_t key[32], uint64_t serial,
     const struct pc_jwt_issuer *issuer, int64_t until, const struct pc_principal *p);
 
+/* "jwt", "apikey", "cert", "introspected"; NULL for PC_PRINCIPAL_NONE. What the upstream
+ * and the logs are told about how a caller authenticated. */
+const char	*pc_principal_type_name(enum pc_principal_type t);
+
 /* True if the principal was granted <scope> (exact, case-sensitive match). */
 bool		 pc_principal_has_scope(const struct pc_principal *p, struct pc_str scope);
 

@@ -329,6 +329,23 @@ pc_jwt_verify(const struct pc_jwt_issuer *const *issuers, unsigned n, struct pc_
 	return r == PC_R_INTERNAL ? -PC_ENOMEM : -PC_EPROTO;
 }
 
+const char *
+pc_principal_type_name(enum pc_principal_type t)
+{
+	switch (t) {
+	case PC_PRINCIPAL_JWT:
+		return "jwt";
+	case PC_PRINCIPAL_APIKEY:
+		return "apikey";
+	case PC_PRINCIPAL_CERT:
+		return "cert";
+	case PC_PRINCIPAL_INTROSPECTED:
+		return "introspected";
+	default:
+		return NULL;	/* no principal: nothing to vouch for */
+	}
+}
+
 bool
 pc_principal_has_scope(const struct pc_principal *p, struct pc_str scope)
 {

@@ -351,23 +351,6 @@ scope_ok(struct pc_str s)
 	return true;
 }
 
-static const char *
-auth_type(enum pc_principal_type t)
-{
-	switch (t) {
-	case PC_PRINCIPAL_JWT:
-		return "jwt";
-	case PC_PRINCIPAL_APIKEY:
-		return "apikey";
-	case PC_PRINCIPAL_CERT:
-		return "cert";
-	case PC_PRINCIPAL_INTROSPECTED:
-		return "introspected";
-	default:
-		return NULL;	/* no principal: nothing to vouch for */
-	}
-}
-
 /* Sets member <name> of <o> to the JSON string of <s>; false if <s> is not UTF-8 (jansson
  * checks) or on allocation failure. NUL and control bytes are escaped by the writer. */
 static bool
@@ -401,7 +384,7 @@ claims(const struct pc_minter *m, const struct pc_principal *p, struct pc_str au
 {
 	uint8_t		 jb[JTI_BYTES];
 	char		 jti[PC_B64URL_ENCODED_LEN(JTI_BYTES) + 1];
-	const char	*type = auth_type(p->type);
+	const char	*type = pc_principal_type_name(p->type);
 	struct pc_buf	 scope;
 	json_t		*o, *cid;
 	unsigned	 i;

@@ -483,6 +483,12 @@ get_auth(struct pc_conf_loader *ld, struct pc_conf *c, struct pc_conf_route *r,
 
 		if ((rc = pc_conf__get_str(ld, e, ctx, "auth", &s)) != 0)
 			return rc;
+		if (pc_str_eq(s, PC_STR("client_cert"))) {
+			/* Reserved: a client certificate the listener verified is the
+			 * credential (an issuer or store of that name cannot be named). */
+			r->auth_cert = true;
+			continue;
+		}
 		for (i = 0; i < c->nissuers; i++)
 			if (pc_str_eq(s, pc_str_c(c->issuers[i].name)))
 				break;
@@ -491,7 +497,8 @@ get_auth(struct pc_conf_loader *ld, struct pc_conf *c, struct pc_conf_route *r,
 				break;
 		if (i == c->nissuers && j == c->napikeys)
 			return pc_conf__fail(ld, e, "%sauth: unknown issuer or api_keys store '%s' "
-			    "(see issuers: and api_keys:)", ctx, pc_conf__showv(e).s);
+			    "(see issuers: and api_keys:; or client_cert)", ctx,
+			    pc_conf__showv(e).s);
 		if (i < c->nissuers) {
 			r->auth[r->nauth++] = &c->issuers[i].v;
 			if ((rc = pc_conf__route_introspect(ld, r, &c->issuers[i], e, ctx)) != 0)
@@ -515,8 +522,9 @@ pc_conf__get_route_auth(struct pc_conf_loader *ld, struct pc_conf *c, struct pc_
 		return rc;
 	if (scopes != NULL) {
 		if (r->nauth == 0 && r->napikeys == 0)
-			return pc_conf__fail(ld, scopes, "%sscopes: only with auth: (scopes come "
-			    "with a token or a key)", ctx);
+			return pc_conf__fail(ld, scopes, "%sscopes: only with auth: naming an "
+			    "issuer or api_keys store (scopes come with a token or a key; a client "
+			    "certificate has none)", ctx);
 		if ((rc = get_strings(ld, scopes, ctx, "scopes", SCOPES_MAX, &r->scopes,
 		    &r->nscopes)) != 0)
 			return rc;
@@ -564,7 +572,7 @@ pc_conf__get_route_identity(struct pc_conf_loader *ld, struct pc_conf_route *r,
 	if (fwd != NULL) {
 		if ((rc = pc_conf__get_bool(ld, fwd, ctx, "forward_credential", &forward)) != 0)
 			return rc;
-		if (r->nauth == 0 && r->napikeys == 0)
+		if (!pc_route_has_auth(r))
 			return pc_conf__fail(ld, fwd, "%sforward_credential: only with auth:", ctx);
 		r->strip_credential = !forward;
 	}
@@ -572,7 +580,7 @@ pc_conf__get_route_identity(struct pc_conf_loader *ld, struct pc_conf_route *r,
 		if ((rc = pc_conf__get_bool(ld, ids, ctx, "identity_headers",
 		    &r->identity_headers)) != 0)
 			return rc;
-		if (r->identity_headers && r->nauth == 0 && r->napikeys == 0)
+		if (r->identity_headers && !pc_route_has_auth(r))
 			return pc_conf__fail(ld, ids, "%sidentity_headers: only with auth:", ctx);
 	}
 	return 0;

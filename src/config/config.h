@@ -117,6 +117,8 @@ struct pc_conf_route {
 					 * opaque bearer tokens go there; NULL: refused */
 	const struct pc_conf_apikeys **apikeys;	/* auth: API key stores it accepts (any of) */
 	unsigned	 napikeys;
+	bool		 auth_cert;	/* auth: names client_cert: a verified client
+					 * certificate is a credential (principal type cert) */
 	char		**scopes;	/* scopes: every one required (403 insufficient_scope) */
 	unsigned	 nscopes;
 	char		*scope_text;	/* the same, space-separated, for WWW-Authenticate */
@@ -231,5 +233,13 @@ void		 pc_conf_unref(struct pc_conf *conf);	/* frees at zero; accepts NULL */
 bool		 pc_cidr_contains(const struct pc_cidr *c, const struct sockaddr *sa);
 /* Parses "host:port" / "[v6]:port" numerically (no DNS). 0 or -PC_EINVAL. */
 PC_MUST_CHECK int pc_addr_parse(struct pc_str s, struct pc_addr *out);
+
+/* True if the route's auth: names any way to authenticate (issuers, API key stores,
+ * client_cert): what "only with auth:" rules and deny-by-default look at. */
+static inline bool
+pc_route_has_auth(const struct pc_conf_route *r)
+{
+	return r->nauth > 0 || r->napikeys > 0 || r->auth_cert;
+}
 
 #endif

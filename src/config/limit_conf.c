@@ -48,7 +48,7 @@ any_route_authenticates(const struct pc_conf *c)
 	unsigned i;
 
 	for (i = 0; i < c->nroutes; i++)
-		if (c->routes[i].nauth > 0 || c->routes[i].napikeys > 0 || c->routes[i].login)
+		if (pc_route_has_auth(&c->routes[i]) || c->routes[i].login)
 			return true;
 	return false;
 }

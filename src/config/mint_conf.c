@@ -205,7 +205,7 @@ pc_conf__get_route_upstream_token(struct pc_conf_loader *ld, const struct pc_con
 		return 0;
 	/* A token minted for no one would vouch for nobody: it needs an authenticated
 	 * principal, and the gateway's own identity to sign with. */
-	if (r->nauth == 0 && r->napikeys == 0)
+	if (!pc_route_has_auth(r))
 		return pc_conf__fail(ld, v, "%supstream_token: only with auth:", ctx);
 	if (c->minter == NULL)
 		return pc_conf__fail(ld, v, "%supstream_token: needs a gateway_identity: section "

@@ -416,11 +416,11 @@ get_route(struct pc_conf_loader *ld, struct pc_conf *c, struct pc_conf_route *r,
 	/* Deny by default: a route either names how its callers authenticate (a token from
 	 * one of its issuers, a verified client certificate) or says, in the file, that it
 	 * needs nothing. Both at once would leave a reader unsure which one holds. */
-	if (r->public_ && (r->client_cert || r->nauth > 0 || r->napikeys > 0))
+	if (r->public_ && (r->client_cert || pc_route_has_auth(r)))
 		return pc_conf__fail(ld, vals[5], "route '%s': public: true contradicts %s (a "
 		    "route is public or authenticated)", pc_conf__show(name.ptr, name.len).s,
-		    r->nauth > 0 || r->napikeys > 0 ? "auth:" : "client_cert: required");
-	if (!r->public_ && !r->client_cert && r->nauth == 0 && r->napikeys == 0)
+		    pc_route_has_auth(r) ? "auth:" : "client_cert: required");
+	if (!r->public_ && !r->client_cert && !pc_route_has_auth(r))
 		return pc_conf__fail(ld, vals[5] ? vals[5] : m, "route '%s': not public and no "
 		    "authentication configured; deny by default (set auth:, client_cert: "
 		    "required, or public: true)", pc_conf__show(name.ptr, name.len).s);

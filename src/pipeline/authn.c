@@ -273,6 +273,35 @@ keys_refreshing(const struct pc_req *req, const struct pc_jwt_issuer *is, enum p
 	return pc_keyring_is_refreshing(is->ring);
 }
 
+/*
+ * auth: client_cert: the certificate the listener verified (chain to its client_ca, not
+ * revoked) is the credential. Its identity is the first URI SAN (SPIFFE-style workload
+ * ids), else the first DNS SAN, else the subject DN. No certificate: 403 on a route that
+ * takes nothing else (as client_cert: required), else a 401 inviting the other methods.
+ */
+static enum pc_verdict
+cert_run(struct pc_req *req)
+{
+	const struct pc_tls_peer	*peer = req->peer;
+	struct pc_principal		*p;
+	const char			*id, *copy;
+
+	if (peer == NULL)
+		return pc_req_deny(req, req->route->nauth == 0 && req->route->napikeys == 0 ?
+		    PC_R_TLS_CLIENT_CERT_REQUIRED : PC_R_AUTH_MISSING);
+	id = peer->san_uri[0] != '\0' ? peer->san_uri : peer->san_dns[0] != '\0' ?
+	    peer->san_dns : peer->subject;
+	p = pc_arena_zalloc(req->arena, sizeof(*p));
+	copy = pc_arena_strdup(req->arena, pc_str_c(id));
+	if (p == NULL || copy == NULL)
+		return pc_req_deny(req, PC_R_OVERLOAD);
+	p->type = PC_PRINCIPAL_CERT;
+	p->id = pc_str_c(copy);
+	p->issuer_name = "client_cert";
+	req->principal = p;
+	return PC_NEXT;
+}
+
 static enum pc_verdict
 authenticate(struct pc_req *req)
 {
@@ -284,9 +313,11 @@ authenticate(struct pc_req *req)
 	uint8_t				 key[32];
 	int64_t				 now = (int64_t)time(NULL), until;
 
-	if (r->nauth == 0 && r->napikeys == 0)
+	if (!pc_route_has_auth(r))
 		return PC_NEXT;
-	reason = bearer(req->msg, &tok);
+	/* Authorization is read only where tokens or keys are accepted: on a route that
+	 * takes certificates alone it is the upstream's business. */
+	reason = r->nauth > 0 || r->napikeys > 0 ? bearer(req->msg, &tok) : PC_R_AUTH_MISSING;
 	if (r->napikeys > 0) {
 		struct key_cred		kc = { PC_STR_NULL, NULL, false };
 		enum pc_reason		kr = api_key(req, &kc);
@@ -299,9 +330,13 @@ authenticate(struct pc_req *req)
 			return pc_req_deny(req, PC_R_AUTH_AMBIGUOUS);
 		if (kc.from != NULL)
 			return key_run(req, &kc);
-		if (r->nauth == 0)
-			return pc_req_deny(req, PC_R_AUTH_MISSING);
 	}
+	/* No token or key presented (or none accepted): a certificate, if the route takes
+	 * one. A credential that was presented and failed never falls back to it. */
+	if (r->auth_cert && (reason == PC_R_AUTH_MISSING || r->nauth == 0))
+		return cert_run(req);
+	if (r->nauth == 0)
+		return pc_req_deny(req, PC_R_AUTH_MISSING);
 	if (reason != PC_R_NONE)
 		return pc_req_deny(req, reason);
 	p = pc_arena_zalloc(req->arena, sizeof(*p));

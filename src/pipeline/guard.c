@@ -29,7 +29,7 @@ table_for(const struct pc_req *req)
 static bool
 guarded(const struct pc_conf_route *r)
 {
-	return r != NULL && (r->nauth > 0 || r->napikeys > 0 || r->login);
+	return r != NULL && (pc_route_has_auth(r) || r->login);
 }
 
 static uint32_t

@@ -121,8 +121,7 @@ route_run(struct pc_req *req)
 	/* Deny by default: a route is public or names how callers authenticate (a token,
 	 * a client certificate). The loader refuses anything else, and this re-checks it at
 	 * request time so a future loader bug fails closed. */
-	if (!req->route->public_ && !req->route->client_cert && req->route->nauth == 0 &&
-	    req->route->napikeys == 0)
+	if (!req->route->public_ && !req->route->client_cert && !pc_route_has_auth(req->route))
 		return pc_req_deny(req, PC_R_ROUTE_NOT_PUBLIC);
 	return PC_NEXT;
 }

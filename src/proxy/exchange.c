@@ -265,8 +265,10 @@ park(struct exchange *ex)
 		ex->req.msg = copy;
 	}
 	/* A phase that parks again after a wake-up keeps its first deadline: wake-ups for
-	 * other waiters must not stretch its wait. */
-	if (ex->park_deadline_ms == 0 || ex->park_phase != ex->req.next_phase) {
+	 * other waiters must not stretch its wait. A held-back deny gets its full delay,
+	 * even after its phase waited (an introspection that timed out, say). */
+	if (ex->req.deny_pending || ex->park_deadline_ms == 0 ||
+	    ex->park_phase != ex->req.next_phase) {
 		ex->park_phase = ex->req.next_phase;
 		ex->park_deadline_ms = now + ex->req.wait_ms;
 	}

@@ -296,8 +296,7 @@ add_principal(struct pc_buf *b, const struct pc_principal *p)
 	unsigned	i;
 	int		rc = 0;
 
-	rc |= add_safe(b, IDENTITY_PREFIX "Auth", p->type == PC_PRINCIPAL_APIKEY ?
-	    PC_STR("apikey") : PC_STR("jwt"));
+	rc |= add_safe(b, IDENTITY_PREFIX "Auth", pc_str_c(pc_principal_type_name(p->type)));
 	rc |= add_safe(b, IDENTITY_PREFIX "Subject", p->id);
 	rc |= add_safe(b, IDENTITY_PREFIX "Issuer", p->issuer);
 	if (p->nscopes > 0) {

@@ -130,3 +130,59 @@ def test_route_client_cert_report_only(tls_gateway, tls_certs):
     e = gw.access_for(r.header("x-request-id"))
     assert e["would_deny"] == "tls_client_cert_required"
     assert gw.upstream.wait_path("/mtls/ro").header("x-client-cert") is None
+
+
+def test_certificate_as_credential(tls_gateway, tls_certs, tmp_path):
+    """auth: [client_cert]: the verified certificate is the principal (first URI SAN);
+    with an issuer beside it, either works, and a presented token that fails never falls
+    back to the certificate."""
+    from pc_jwt import Issuer, ISS, AUD
+    c = tls_certs
+    iss = Issuer(tmp_path)
+    cfg = {
+        "issuers": {"corp": {"issuer": ISS, "audiences": [AUD], "algorithms": ["ES256"],
+                             "jwks_file": iss.jwks_file}},
+        "routes": [
+            {"name": "svc", "path": "/svc/**", "upstream": "backend",
+             "auth": ["client_cert"], "identity_headers": True},
+            {"name": "both", "path": "/both/**", "upstream": "backend",
+             "auth": ["corp", "client_cert"], "identity_headers": True},
+        ]}
+
+    def edit(conf):
+        conf["routes"] = cfg["routes"]
+        return conf
+    gw = tls_gateway(client_cert="optional", client_ca=c.client_ca.cert,
+                     overrides={"issuers": cfg["issuers"]}, edit=edit)
+    r = tls_request(gw.tls_port, ctx(c, c.alice), "GET", "/svc/a",
+                    headers=[("Authorization", "Basic dXBzdHJlYW06b3du")])
+    assert r.status == 200, r
+    up = gw.upstream.wait_path("/svc/a")
+    assert up.header("x-portcullis-auth") == "cert"
+    assert up.header("x-portcullis-subject") == "spiffe://anycompany/alice"
+    # A route that takes certificates alone leaves Authorization to the upstream.
+    assert up.header("authorization") == "Basic dXBzdHJlYW06b3du"
+    assert gw.access_for(r.header("x-request-id"))["principal"] == \
+        "spiffe://anycompany/alice"
+    # No certificate: as client_cert: required (403), on TLS and on the plain listener.
+    r = tls_request(gw.tls_port, ctx(c), "GET", "/svc/b")
+    assert r.status == 403 and r.json()["reason"] == "tls_client_cert_required", r
+    r = request(gw.port, "GET", "/svc/b")
+    assert r.status == 403 and r.json()["reason"] == "tls_client_cert_required", r
+    # Either method on the mixed route; nothing at all is a 401 inviting a token.
+    r = tls_request(gw.tls_port, ctx(c, c.alice), "GET", "/both/cert")
+    assert r.status == 200 and \
+        gw.upstream.wait_path("/both/cert").header("x-portcullis-auth") == "cert"
+    tok = iss.token("es1", sub="bob")
+    r = request(gw.port, "GET", "/both/tok", headers=[("Authorization", "Bearer " + tok)])
+    assert r.status == 200 and \
+        gw.upstream.wait_path("/both/tok").header("x-portcullis-subject") == "bob"
+    r = request(gw.port, "GET", "/both/none")
+    assert r.status == 401 and r.json()["reason"] == "auth_missing", r
+    # A bad token with a good certificate: refused, no fallback.
+    r = tls_request(gw.tls_port, ctx(c, c.alice), "GET", "/both/bad",
+                    headers=[("Authorization", "Bearer " + tok[:-4] + "AAAA")])
+    assert r.status == 401 and r.json()["reason"] == "auth_bad_signature", r
+    time.sleep(0.1)
+    paths = [x.path for x in gw.upstream.snapshot()]
+    assert "/svc/b" not in paths and "/both/none" not in paths and "/both/bad" not in paths

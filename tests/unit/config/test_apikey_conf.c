@@ -113,6 +113,7 @@ test_store_loads(void **state)
 	assert_string_equal(c->apikeys[0].header, "X-API-Key");
 	assert_string_equal(c->apikeys[0].query_param, "k");
 	assert_int_equal(c->apikeys[0].store->nrecs, 1);
+	assert_false(c->routes[0].auth_cert);
 	assert_int_equal(c->routes[0].napikeys, 1);
 	assert_int_equal(c->routes[0].nauth, 1);
 	assert_true(c->routes[0].apikeys[0] == &c->apikeys[0]);
@@ -125,6 +126,19 @@ test_store_loads(void **state)
 	if (pc_conf_load_mem("t.yaml", t, strlen(t), &c, &e) != 0)
 		fail_msg("%s", e.text);
 	assert_string_equal(c->apikeys[0].header, "X-Key");
+	pc_conf_unref(c);
+	/* client_cert is the reserved name of the certificate method. */
+	t = conf(st, "    auth: [client_cert, partners]\n    forward_credential: false\n");
+	if (pc_conf_load_mem("t.yaml", t, strlen(t), &c, &e) != 0)
+		fail_msg("%s", e.text);
+	assert_true(c->routes[0].auth_cert);
+	assert_int_equal(c->routes[0].napikeys, 1);
+	pc_conf_unref(c);
+	t = conf(st, "    auth: [client_cert]\n    identity_headers: true\n");
+	if (pc_conf_load_mem("t.yaml", t, strlen(t), &c, &e) != 0)
+		fail_msg("%s", e.text);
+	assert_true(c->routes[0].auth_cert);
+	assert_int_equal(c->routes[0].nauth + c->routes[0].napikeys, 0);
 	pc_conf_unref(c);
 }
 
@@ -146,6 +160,9 @@ test_errors(void **state)
 	load_err(conf(st, "    public: true\n    forward_credential: false\n"),
 	    "forward_credential: only with auth:");
 	load_err(conf(st, "    public: true\n    scopes: [a]\n"), "scopes: only with auth:");
+	/* A certificate is a credential without scopes. */
+	load_err(conf(st, "    auth: [client_cert]\n    scopes: [a]\n"),
+	    "scopes: only with auth: naming an issuer or api_keys store");
 	load_err(conf("  corp:\n    file: x\n", "    public: true\n"),
 	    "t.yaml:9:3: api_keys.corp: the name is also issuers.corp (line 3)");
 	load_err(conf("  p:\n    header: X-Key\n", "    public: true\n"),
