@@ -76,7 +76,8 @@ $(B)/libportcullis.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(B)/src/http/%.o: CFLAGS += $(PARSER_CFLAGS)
+$(B)/src/http/%.o $(B)/src/auth/%.o $(B)/src/fetch/%.o $(B)/src/limit/%.o: \
+    CFLAGS += $(PARSER_CFLAGS)
 # The demo configuration is embedded with .incbin: rebuild when the YAML changes.
 $(B)/src/demo/demo_conf.o $(FZ)/src/demo/demo_conf.o: examples/demo.yaml
 $(B)/%.o: %.c

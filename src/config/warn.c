@@ -82,6 +82,12 @@ pc_conf_warnings(const struct pc_conf *conf, void (*cb)(void *arg, const char *m
 	if (conf->report_only)
 		n += warn(conf, ci->report_only_line, cb, arg, "report_only is true: requests "
 		    "that should be denied are logged and let through");
+	for (i = 0; i < conf->napikeys; i++)
+		if (conf->apikeys[i].query_param != NULL)
+			n += warn(conf, conf->apikeys[i].line, cb, arg, "api_keys.%s reads keys "
+			    "from the query (query_param): URLs end up in browser histories, "
+			    "Referer headers and other servers' logs; prefer the header",
+			    conf->apikeys[i].name);
 	/* Routes in file order, which is how their author reads them. */
 	for (j = 0; j < conf->nroutes; j++) {
 		for (i = 0, r = NULL; i < conf->nroutes; i++)
@@ -92,10 +98,15 @@ pc_conf_warnings(const struct pc_conf *conf, void (*cb)(void *arg, const char *m
 		if (r->report_only)
 			n += warn(conf, r->line, cb, arg, "route '%s' has report_only: true: "
 			    "requests that should be denied are logged and let through", r->name);
-		if (r->client_cert && !ci->client_cert_asked)
+		if ((r->client_cert || (r->auth_cert && r->nauth == 0 && r->napikeys == 0)) &&
+		    !ci->client_cert_asked)
 			n += warn(conf, r->line, cb, arg, "route '%s' requires a client "
 			    "certificate but no listener asks for one (tls.client_cert): every "
 			    "request to it is denied", r->name);
+		if (r->upstream_token && !conf->admin_enabled)
+			n += warn(conf, r->line, cb, arg, "route '%s' sends minted tokens "
+			    "(upstream_token) but the admin listener is off: upstreams cannot "
+			    "fetch the gateway's keys from /jwks.json", r->name);
 		if (r->public_)
 			n += warn(conf, r->line, cb, arg, "route '%s' is public and has no rate "
 			    "limit (rate limits are not available yet)", r->name);

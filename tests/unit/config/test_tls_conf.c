@@ -665,6 +665,18 @@ test_plain_warnings(void **state)
 	    "certificate but no listener asks for one (tls.client_cert): every request to it "
 	    "is denied"));
 	pc_conf_unref(c);
+	/* A route that takes certificates as its only credential: the same. */
+	memset(&w, 0, sizeof(w));
+	c = load_ok("listen: [127.0.0.1:8080]\n"
+	    UP
+	    "routes:\n"
+	    "  - path: /x\n    upstream: b\n    auth: [client_cert]\n"
+	    "admin: {enabled: false}\n");
+	(void)pc_conf_warnings(c, collect, &w);
+	assert_true(has_warning(&w, "t.yaml:6: warning: route '/x' requires a client "
+	    "certificate but no listener asks for one (tls.client_cert): every request to it "
+	    "is denied"));
+	pc_conf_unref(c);
 }
 
 /* ---- real contexts: certificates made at setup with the openssl command line ---- */
