@@ -352,11 +352,13 @@ complete(struct job *j, CURLcode rc, const char *why)
 {
 	void (*wake)(void);
 
-	job_finish(j, rc, why);
-	job_free(j);
+	/* The slot is free before the caller hears of the outcome: a caller that submits
+	 * again from its callback (or right after it) must find room. */
 	(void)pthread_mutex_lock(&F.mtx);
 	F.nout--;
 	(void)pthread_mutex_unlock(&F.mtx);
+	job_finish(j, rc, why);
+	job_free(j);
 	/* Workers parked on this fetch look again (their phase runs once more). */
 	wake = __atomic_load_n(&wake_fn, __ATOMIC_ACQUIRE);
 	if (wake != NULL)
