@@ -368,9 +368,9 @@ auth_report()
 	echo "- one portcullis (port $PORT_PC_AUTH, CPU 0, one worker) with two routes to the"
 	echo "  same backend: \`public: true\` and \`auth: [bench]\` (issuer with one ES256 key"
 	echo "  from a static jwks_file, token cache at its defaults); failed_auth: $AUTH_FA"
-	echo "- cached JWT: wrk -t$WRK_THREADS -c$WRK_CONNS, rounds alternating between the"
-	echo "  public route and the auth route with one valid token (\`-H \"Authorization:"
-	echo "  Bearer ...\"\`; verified once, then found in the cache)"
+	echo "- cached JWT: wrk -t$WRK_THREADS -c$WRK_CONNS, $ROUNDS x ${SECS}s rounds alternating"
+	echo "  between the public route and the auth route with one valid token (\`-H"
+	echo "  \"Authorization: Bearer ...\"\`; verified once, then found in the cache)"
 	echo "- first-seen verification: build/release/bench/jwtverify (pc_jwt_verify over"
 	echo "  distinct tokens, no cache: 2000 ES256, 2000 EdDSA, 500 RS256; median of 5 passes)"
 	echo "  and \`openssl speed -seconds 3\` (ecdsap256, ed25519, rsa2048) verify/s, both on CPU 0"
@@ -387,6 +387,11 @@ auth_report()
 	    "<= 1.2 | $(verdict "${es_ratio:-n/a}" "<=" 1.2) |"
 	echo "| valid req/s with the flood / without | $AUTH_FLOOD_RATIO | >= 0.90 |" \
 	    "$(verdict "$AUTH_FLOOD_RATIO" ">=" 0.90) |"
+	if [ "$DISTURBED" -ne "$DISTURBED_PRE_AUTH" ]; then
+		echo
+		echo "**$((DISTURBED - DISTURBED_PRE_AUTH)) identity round(s) or runs went on while" \
+		    "other work used CPU 0, even after repeats: treat these verdicts with care.**"
+	fi
 	echo
 	echo "| metric (median of rounds) | public | cached JWT | valid alone | valid, flooded |"
 	echo "|---|---:|---:|---:|---:|"
@@ -399,6 +404,10 @@ auth_report()
 		    "$(fmt "$(median "$AUTH_FLOOD_TSV" valid "$m_col")" "$m_fmt")" \
 		    "$(fmt "$(median "$AUTH_FLOOD_TSV" flooded "$m_col")" "$m_fmt")"
 	done
+	echo
+	echo "Proxy CPU per request is per valid request: in the flooded rounds it includes"
+	echo "what the flood cost. Where proxy CPU use is well under 100%, the clients on CPU 1"
+	echo "(wrk, the backend and, flooded, the flood) set the rate: compare CPU per request."
 	echo
 	echo "Flood (all flooded rounds): $fl_reqs answers in ${fl_secs}s, $fl_rate/s;" \
 	    "401: $(flood_sum s401), 429: $(flood_sum s429), 2xx: $(flood_sum s2xx)," \
@@ -417,11 +426,6 @@ auth_report()
 	echo "build/bench/run/auth-flood-flooded-N.txt.flood):"
 	echo
 	tls_rounds_table "$AUTH_FLOOD_TSV"
-	if [ "$DISTURBED" -ne "$DISTURBED_PRE_AUTH" ]; then
-		echo
-		echo "**$((DISTURBED - DISTURBED_PRE_AUTH)) identity round(s) or runs went on while" \
-		    "other work used CPU 0, even after repeats: treat these numbers with care.**"
-	fi
 	if [ "$FAILED" -ne "$FAILED_PRE_AUTH" ]; then
 		echo
 		echo "**An identity measurement failed (socket errors, non-2xx answers to valid"

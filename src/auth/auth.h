@@ -86,6 +86,8 @@ struct pc_principal {
 	int64_t		 exp;		/* 0 if none (not for JWTs: exp is required) */
 	struct pc_str	 cnf_x5t;	/* "cnf"."x5t#S256" (RFC 8705), or empty */
 	struct pc_str	 claims;	/* the verified payload JSON, for later phases */
+	uint64_t	 keygen;	/* remote keys: the key set generation that verified
+					 * it (the cache forgets it when the set changes) */
 };
 
 /*
@@ -312,6 +314,7 @@ PC_MUST_CHECK int pc_keyring_prime(struct pc_keyring *r, char *err, size_t errle
 struct pc_keyset *pc_keyring_current(struct pc_keyring *r);
 const struct pc_jwks *pc_keyset_jwks(const struct pc_keyset *s);
 void		 pc_keyset_unref(struct pc_keyset *s);	/* accepts NULL */
+uint64_t	 pc_keyset_generation(const struct pc_keyset *s);	/* as published */
 /*
  * An unknown kid (or no set at all) was seen at <now_ms> (pc_now_ms()): starts a refresh
  * and returns true, unless one is in flight or one started less than min_refresh_s ago

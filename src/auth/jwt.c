@@ -271,6 +271,7 @@ pc_jwt_verify(const struct pc_jwt_issuer *const *issuers, unsigned n, struct pc_
 	struct pc_jwt_tok	 t;
 	struct pc_principal	 out;
 	struct pc_keyset	*hold = NULL;
+	uint64_t		 keygen;
 	const char		*d = NULL;
 	enum pc_reason		 r;
 	int			 rc;
@@ -305,6 +306,7 @@ pc_jwt_verify(const struct pc_jwt_issuer *const *issuers, unsigned n, struct pc_
 			r = PC_R_AUTH_SIGNATURE;
 		}
 	}
+	keygen = hold != NULL ? pc_keyset_generation(hold) : 0;
 	pc_keyset_unref(hold);
 	t.key = NULL;
 	if (r == PC_R_NONE)
@@ -315,6 +317,7 @@ pc_jwt_verify(const struct pc_jwt_issuer *const *issuers, unsigned n, struct pc_
 	json_decref(t.jp);
 	if (r == PC_R_NONE) {
 		*p = out;
+		p->keygen = keygen;
 		*reason = PC_R_NONE;
 		if (detail != NULL)
 			*detail = NULL;

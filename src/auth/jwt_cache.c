@@ -20,6 +20,7 @@ struct entry {
 	uint8_t		 key[32];
 	uint64_t	 serial;
 	const struct pc_jwt_issuer *issuer;
+	uint64_t	 keygen;	/* the issuer's remote key set generation, or 0 */
 	int64_t		 until;
 	struct entry	*lru_prev, *lru_next;
 	bool		 used;
@@ -189,8 +190,11 @@ pc_jwt_cache_get(struct pc_jwt_cache *c, const uint8_t key[32], uint64_t serial,
 
 	if (c == NULL || (e = find(c, key)) == NULL)
 		return false;
-	if (e->serial != serial || now >= e->until) {
-		remove_entry(c, e);	/* another configuration, or expired: verify afresh */
+	if (e->serial != serial || now >= e->until || (e->issuer->ring != NULL &&
+	    pc_keyring_generation(e->issuer->ring) != e->keygen)) {
+		/* Another configuration, expired, or the issuer's key set changed since (the
+		 * key may have been withdrawn): verify afresh. */
+		remove_entry(c, e);
 		return false;
 	}
 	for (i = 0; i < n; i++)
@@ -208,6 +212,7 @@ pc_jwt_cache_get(struct pc_jwt_cache *c, const uint8_t key[32], uint64_t serial,
 	memset(p, 0, sizeof(*p));
 	p->type = e->type;
 	p->via = e->issuer;
+	p->keygen = e->keygen;
 	p->issuer_name = e->issuer->name;
 	p->auth_time = e->auth_time;
 	p->exp = e->exp;
@@ -278,6 +283,7 @@ pc_jwt_cache_put(struct pc_jwt_cache *c, const uint8_t key[32], uint64_t serial,
 	memcpy(tmp.key, key, 32);
 	tmp.serial = serial;
 	tmp.issuer = issuer;
+	tmp.keygen = p->keygen;
 	tmp.until = until;
 	tmp.used = true;
 	tmp.type = p->type;

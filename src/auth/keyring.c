@@ -30,6 +30,8 @@
 struct pc_keyset {
 	struct pc_jwks	*jwks;
 	int		 refs;		/* atomic */
+	uint64_t	 gen;		/* the ring's generation it was published as */
+	uint8_t		 digest[32];	/* SHA-256 of the document it was parsed from */
 };
 
 enum stage { STAGE_DISCOVERY, STAGE_JWKS };
@@ -66,6 +68,12 @@ const struct pc_jwks *
 pc_keyset_jwks(const struct pc_keyset *s)
 {
 	return s->jwks;
+}
+
+uint64_t
+pc_keyset_generation(const struct pc_keyset *s)
+{
+	return s->gen;
 }
 
 void
@@ -150,6 +158,8 @@ take_jwks(struct pc_keyring *r, const struct pc_fetch_result *res, char *err, si
 	struct pc_keyset	*s, *old;
 	struct pc_jwks		*ks = NULL;
 	char			 why[256];
+	uint8_t			 digest[32];
+	bool			 same;
 
 	if (res->error != NULL) {
 		(void)snprintf(err, errlen, "%s", res->error);
@@ -159,6 +169,15 @@ take_jwks(struct pc_keyring *r, const struct pc_fetch_result *res, char *err, si
 		(void)snprintf(err, errlen, "HTTP status %d", res->status);
 		return -PC_EPROTO;
 	}
+	/* The same document again (every scheduled refresh, mostly): keep the set and its
+	 * generation, so tokens verified against it stay cached (jwt_cache.c drops entries
+	 * of an older generation: a key the provider withdrew stops working at once). */
+	pc_sha256(res->body, res->len, digest);
+	(void)pthread_mutex_lock(&r->mtx);
+	same = r->cur != NULL && memcmp(r->cur->digest, digest, sizeof(digest)) == 0;
+	(void)pthread_mutex_unlock(&r->mtx);
+	if (same)
+		return 0;
 	why[0] = '\0';
 	if (pc_jwks_parse(res->body, res->len, &ks, log_warn, r->iss, why, sizeof(why)) != 0) {
 		(void)snprintf(err, errlen, "not a usable JWK Set: %s", why);
@@ -171,10 +190,11 @@ take_jwks(struct pc_keyring *r, const struct pc_fetch_result *res, char *err, si
 	}
 	s->jwks = ks;
 	s->refs = 1;
+	memcpy(s->digest, digest, sizeof(digest));
 	(void)pthread_mutex_lock(&r->mtx);
 	old = r->cur;
 	r->cur = s;
-	(void)__atomic_add_fetch(&r->generation, 1, __ATOMIC_RELEASE);
+	s->gen = __atomic_add_fetch(&r->generation, 1, __ATOMIC_RELEASE);
 	(void)pthread_mutex_unlock(&r->mtx);
 	/* Readers that took the old set keep it alive; the last one frees it. */
 	pc_keyset_unref(old);

@@ -168,8 +168,10 @@ def test_rotation_via_unknown_kid(gateway_factory, keysrv, tmp_path):
     r = get(gw, iss.token("es2"))
     assert r.status == 200, r
     assert keysrv.count() == before + 1
-    assert get(gw, iss.token("es1", sub="still")).status == 200
-    # The old key leaves the set: after a refresh, its new tokens are refused.
+    still = iss.token("es1", sub="still")
+    assert get(gw, still).status == 200        # verified, now in the token cache
+    # The old key leaves the set: after a refresh, its new tokens are refused, and so is
+    # the one the cache holds (a withdrawn key must stop working at once).
     time.sleep(1.2)
     serve_keys(keysrv, iss, ["es2"])
     iss.add_key("es3")
@@ -177,6 +179,8 @@ def test_rotation_via_unknown_kid(gateway_factory, keysrv, tmp_path):
     assert r.status == 401 and r.json()["reason"] == "auth_key_unknown"
     r = get(gw, iss.token("es1", sub="gone"))
     assert r.status == 401 and r.json()["reason"] == "auth_key_unknown"
+    r = get(gw, still)
+    assert r.status == 401 and r.json()["reason"] == "auth_key_unknown", r
 
 
 def test_rotation_by_schedule(gateway_factory, keysrv, tmp_path):
