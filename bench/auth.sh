@@ -58,7 +58,7 @@ auth_preflight()
 # Set with 500 distinct RS256 tokens (crypto/ signs only ES256 and EdDSA).
 auth_keys()
 {
-	/usr/bin/python3 - "$1" "$AUTH_ISS" "$AUTH_AUD" 500 <<'EOF' || die "cannot make the bench keys and tokens"
+	/usr/bin/python3 - "$1" "$AUTH_ISS" "$AUTH_AUD" 500 <<'EOF' ||
 import base64, json, os, sys, time
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -106,6 +106,7 @@ for i in range(nrs):
     toks.append(jwt.encode(c, rk, algorithm="RS256", headers={"kid": "bench-rs"}))
 put("rs256-tokens.txt", "\n".join(toks) + "\n")
 EOF
+	    die "cannot make the bench keys and tokens"
 }
 
 # auth_conf FILE [failed_auth]: one listener, the shared backend, issuer "bench", and the
@@ -361,7 +362,8 @@ auth_report()
 	fl_secs=$(cat "$RUN"/auth-flood-flooded-[0-9]*.txt.flood 2>/dev/null | awk '
 	/^flood / { split($3, kv, "="); s += kv[2] } END { print s + 0 }')
 	fl_reqs=$(flood_sum requests)
-	fl_rate=$(awk -v r="$fl_reqs" -v s="$fl_secs" 'BEGIN { if (s > 0) printf "%.0f", r / s; else print "n/a" }')
+	fl_rate=$(awk -v r="$fl_reqs" -v s="$fl_secs" \
+	    'BEGIN { if (s > 0) printf "%.0f", r / s; else print "n/a" }')
 	echo
 	echo "## Identity (issue 4)"
 	echo
@@ -414,7 +416,8 @@ auth_report()
 	    "other: $(flood_sum other); connections opened: $(flood_sum connects), closed by" \
 	    "the gateway: $(flood_sum closed), errors: $(flood_sum errors)."
 	echo
-	echo "| first-seen verification | portcullis verify/s | openssl speed verify/s | openssl/portcullis |"
+	echo "| first-seen verification | portcullis verify/s | openssl speed verify/s |" \
+	    "openssl/portcullis |"
 	echo "|---|---:|---:|---:|"
 	echo "$AUTH_CRYPTO" | awk 'NF == 4 { printf "| %s | %s | %s | %s |\n", $1, $2, $3, $4 }'
 	echo

@@ -81,6 +81,21 @@ pc_worker_conf_release(struct worker *w, struct confslot *slot)
 }
 
 /* Picks up a newly published configuration, if any. */
+/*
+ * The verified-token cache (token_cache.entries) is made with the first configuration that
+ * has issuers, at start or by a reload, and then kept: a reload never frees it (requests,
+ * parked ones too, hold its pointer) and cannot resize it; entries of an older snapshot
+ * miss by their serial. Without memory the worker verifies every token.
+ */
+static void
+worker_token_cache(struct worker *w)
+{
+	const struct pc_conf *conf = w->cur->conf;
+
+	if (w->jwt_cache == NULL && conf->auth_cache_entries > 0 && conf->nissuers > 0)
+		w->jwt_cache = pc_jwt_cache_new(conf->auth_cache_entries);
+}
+
 static void
 worker_check_conf(struct worker *w)
 {
@@ -101,6 +116,7 @@ worker_check_conf(struct worker *w)
 	w->conf_gen = gen;
 	old = w->cur;
 	w->cur = s;
+	worker_token_cache(w);
 	if (old->users == 0) {
 		slot_free(old);
 	} else {
@@ -305,11 +321,7 @@ pc_server_start(const struct pc_conf *conf, char *err, size_t errlen)
 		w->cur = slot_new(pc_conf_acquire());
 		if (w->loop == NULL || w->listeners == NULL || w->cur == NULL)
 			goto nomem;
-		/* Sized once at start (token_cache.entries); a reload keeps the table, and its
-		 * entries of the old snapshot miss (they carry its serial). */
-		if (w->cur->conf->auth_cache_entries > 0 && w->cur->conf->nissuers > 0 &&
-		    (w->jwt_cache = pc_jwt_cache_new(w->cur->conf->auth_cache_entries)) == NULL)
-			goto nomem;
+		worker_token_cache(w);
 		w->conf_gen = pc_conf_generation();
 		pc_loop_set_data(w->loop, w);
 		pc_loop_on_notify(w->loop, worker_notify_cb, w);
