@@ -56,6 +56,8 @@ struct pc_req {
 	bool		 deny_pending;	/* set by: pc_req_deny_after: the runner returns the
 					 * recorded deny on resume without running anything */
 	uint32_t	 retry_after_s;	/* set by: a denying phase: Retry-After on the answer */
+	bool		 close_after;	/* set by: a denying phase: no keep-alive after the
+					 * answer (HTTP/1.1: each new try costs a connection) */
 	struct pc_str	 claimed_id;	/* set by: authenticate: who a failed credential claimed
 					 * to be (unverified; for failure counting, never trusted) */
 };

@@ -133,7 +133,7 @@ pc_ex_deny(struct exchange *ex, enum pc_reason reason, bool close)
 	}
 	/* Unread body bytes leave the connection out of sync; a malformed request says the
 	 * client (or something between) does not speak HTTP the way we do: close both. */
-	if (!ex->req_done || status == 400 || !ex->client_keepalive)
+	if (!ex->req_done || status == 400 || !ex->client_keepalive || ex->req.close_after)
 		close = true;	/* also: the client said Connection: close (or spoke 1.0) */
 	ex->status = status;
 	if (close)

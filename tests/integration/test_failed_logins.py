@@ -126,10 +126,12 @@ def test_failures_are_slowed_then_locked_out_and_the_lockout_ends(gateway_factor
         # Generous bounds: never early; late by at most a second and a half.
         assert a.seconds >= d * 0.9, (i, d, a)
         assert a.seconds < scaled(d + 1.5), (i, d, a)
-    # The 8th failure locks the address out: answered at once, 429 with Retry-After.
+    # The 8th failure locks the address out: 429 with Retry-After, as slow as the slowest
+    # failure (max_delay_ms) and without keep-alive, so a locked-out client cannot ask fast.
     a = call(gw.port, "/api/items", bad_token(issuer))
     assert a.status == 429, a
-    assert a.seconds < scaled(1.0), a
+    assert 1.2 * 0.9 <= a.seconds < scaled(1.2 + 1.5), a
+    assert a.header("connection") == "close", a
     assert 1 <= int(a.header("retry-after")) <= 3, a
     # From now on every request of this address is refused before its token is looked at,
     # a good one too, and nothing reaches the upstream.
@@ -137,7 +139,8 @@ def test_failures_are_slowed_then_locked_out_and_the_lockout_ends(gateway_factor
     a = call(gw.port, "/api/items", good)
     assert a.status == 429 and b"auth_locked_out" in a.body, a
     assert 1 <= int(a.header("retry-after")) <= 3, a
-    assert a.seconds < scaled(0.5), a
+    assert 1.2 * 0.9 <= a.seconds < scaled(1.2 + 1.5), a
+    assert a.header("connection") == "close", a
     gw.upstream.assert_nothing()
     # Other addresses are not locked out.
     a = call(gw.port, "/api/items", good, src="127.0.0.2")
