@@ -254,22 +254,6 @@ auth_start()
 	say "identity: portcullis pid $AUTH_PID on port $PORT_PC_AUTH; failed_auth: $AUTH_FA"
 }
 
-# auth_kids: AUTH_KIDS = CPU ticks of this shell's waited-for children so far. Called
-# directly, never in $(...): `times` in a command substitution reports the subshell's
-# children, none (so run.sh's kids_ticks, always used that way, always reads 0).
-auth_kids()
-{
-	times >"$RUN/auth-times"
-	AUTH_KIDS=$(awk -v hz="$HZ" 'NR == 2 {
-		t = 0
-		for (i = 1; i <= 2; i++) {
-			split($i, p, "m")
-			t += p[1] * 60 + p[2]
-		}
-		printf "%d\n", t * hz
-	}' "$RUN/auth-times")
-}
-
 # auth_cpu0 OUTFILE CMD...: runs CMD on CPU 0 into OUTFILE; a run during which other work
 # used more than DISTURB_PCT of CPU 0 is repeated (up to RETRIES), as the wrk rounds are.
 auth_cpu0()
@@ -280,15 +264,15 @@ auth_cpu0()
 	a_try=1
 	while :; do
 		quiet_gate
-		auth_kids
-		a_k0=$AUTH_KIDS
+		kids_ticks
+		a_k0=$KIDS
 		a_c0=$(cpu0_ticks)
 		a_t0=$(date +%s%N)
 		taskset -c 0 "$@" >"$a_out" 2>&1 || { cat "$a_out" >&2; return 1; }
 		a_t1=$(date +%s%N)
 		a_c1=$(cpu0_ticks)
-		auth_kids
-		a_k1=$AUTH_KIDS
+		kids_ticks
+		a_k1=$KIDS
 		a_other=$(awk -v c0="$a_c0" -v c1="$a_c1" -v k="$((a_k1 - a_k0))" -v hz="$HZ" \
 		    -v ns="$((a_t1 - a_t0))" 'BEGIN {
 			split(c0, a, " "); split(c1, b, " ")

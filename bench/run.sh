@@ -515,19 +515,20 @@ cpu1_ticks()
 	awk '$1 == "cpu1" { print $2 + $3 + $4 }' /proc/stat
 }
 
-# kids_ticks: CPU ticks used so far by this shell's waited-for children (wrk, mostly).
-# `times` must run in this shell, not in a $(...) subshell, which has no children yet.
+# kids_ticks: KIDS = CPU ticks used so far by this shell's waited-for children (wrk,
+# mostly). Call it directly, never in $(...): `times` in a command substitution reports the
+# subshell's children, none (it did, until issue 4: "CPU 1 other %" then included wrk).
 kids_ticks()
 {
 	times >"$RUN/times"
-	awk -v hz="$HZ" 'NR == 2 {
+	KIDS=$(awk -v hz="$HZ" 'NR == 2 {
 		t = 0
 		for (i = 1; i <= 2; i++) {
 			split($i, p, "m")
 			t += p[1] * 60 + p[2]
 		}
 		printf "%d\n", t * hz
-	}' "$RUN/times"
+	}' "$RUN/times")
 }
 
 # run_wrk NAME PORT WORKER SECS OUTFILE: sets WRK_RES to "rps p50_us p99_us requests
@@ -536,7 +537,8 @@ kids_ticks()
 # running there (another build) disturbs the round.
 run_wrk()
 {
-	k0=$(kids_ticks)
+	kids_ticks
+	k0=$KIDS
 	c10=$(cpu1_ticks)
 	bk0=$(cpu_ticks "$BACKEND_W")
 	c0=$(cpu0_ticks)
@@ -560,7 +562,8 @@ run_wrk()
 	c1=$(cpu0_ticks)
 	bk1=$(cpu_ticks "$BACKEND_W")
 	c11=$(cpu1_ticks)
-	k1=$(kids_ticks)
+	kids_ticks
+	k1=$KIDS
 	o1=$(((c11 - c10) - (bk1 - bk0) - (k1 - k0)))
 	[ "$o1" -lt 0 ] && o1=0
 	[ $rc -eq 0 ] || { cat "$5" >&2; die "wrk against $1 failed (exit $rc)"; }
@@ -1139,8 +1142,8 @@ cpu_model=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)
 	echo
 	echo "CPU %: the proxy's CPU time over the round. other %: CPU 0 time used by anything"
 	echo "else during the round (should be near 0); steal %: time the hypervisor took from CPU 0;"
-	echo "CPU 1 other %: CPU 1 time not charged to the backend or wrk; it showed a 20-30% floor"
-	echo "even in otherwise clean rounds (unattributed kernel time?): compare rounds only."
+	echo "CPU 1 other %: CPU 1 time not charged to the backend or wrk (before issue 4 wrk's own"
+	echo "time was wrongly left in it, which was the 20-30% floor of earlier reports)."
 	echo
 	echo "| proxy | round | req/s | p50 us | p99 us | CPU us/req | requests | socket errors | non-2xx | CPU % | other % | steal % | CPU 1 other % |"
 	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
