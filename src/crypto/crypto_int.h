@@ -56,6 +56,10 @@ const struct pc_alg_info *pc_crypto__alg(enum pc_jws_alg alg);
 int		 pc_crypto__hmac(const char *md, const uint8_t *key, size_t keylen,
     const void *p, size_t n, uint8_t *out, size_t cap);
 
+/* The digest <name> ("SHA256", "SHA384", "SHA512") fetched once for the process, or NULL
+ * (another name, or the fetch failed: the caller falls back to fetching by name). */
+const EVP_MD	*pc_crypto__md(const char *name);
+
 /* snprintf into <err>/<errlen> if there is room; never fails. */
 void		 pc_crypto__err(char *err, size_t errlen, const char *fmt, ...) PC_PRINTF(3, 4);
 

@@ -1,7 +1,9 @@
 /*
  * crypto/digest.c - SHA-256, HMAC (EVP_MAC) and constant-time comparison.
- * Owns: the process-wide HMAC method, fetched once (EVP_MAC is immutable and may be shared
- * by threads; each call makes its own EVP_MAC_CTX).
+ * Owns: the process-wide HMAC method and SHA-2 digests, fetched once (EVP_MAC and EVP_MD
+ * are immutable and may be shared by threads; each call makes its own context). A fetch by
+ * name at every call (EVP_sha256(), EVP_DigestVerifyInit_ex with a name) looks the method
+ * up in OpenSSL's store under a lock each time: measurable on the request path.
  * Does not: keep any key: callers pass and own theirs.
  */
 #include <pthread.h>
@@ -23,6 +25,32 @@ static void
 hmac_fetch(void)
 {
 	hmac_mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+}
+
+static const char *const md_names[] = { "SHA256", "SHA384", "SHA512" };
+static pthread_once_t	 md_once = PTHREAD_ONCE_INIT;
+static EVP_MD		*mds[3];	/* process lifetime; NULL if a fetch failed */
+
+static void
+md_fetch(void)
+{
+	unsigned i;
+
+	for (i = 0; i < 3; i++)
+		mds[i] = EVP_MD_fetch(NULL, md_names[i], NULL);
+	ERR_clear_error();
+}
+
+const EVP_MD *
+pc_crypto__md(const char *name)
+{
+	unsigned i;
+
+	(void)pthread_once(&md_once, md_fetch);
+	for (i = 0; name != NULL && i < 3; i++)
+		if (strcmp(name, md_names[i]) == 0)
+			return mds[i];
+	return NULL;
 }
 
 int
@@ -71,9 +99,10 @@ fail:
 void
 pc_sha256(const void *p, size_t n, uint8_t out[32])
 {
-	unsigned int len = 0;
+	const EVP_MD	*md = pc_crypto__md("SHA256");
+	unsigned int	 len = 0;
 
-	if (EVP_Digest(p, n, out, &len, EVP_sha256(), NULL) != 1 || len != 32)
+	if (EVP_Digest(p, n, out, &len, md != NULL ? md : EVP_sha256(), NULL) != 1 || len != 32)
 		pc_panic(__FILE__, __LINE__, "SHA-256 failed");
 }
 

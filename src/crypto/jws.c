@@ -91,7 +91,11 @@ verify_pkey(const struct pc_alg_info *a, const struct pc_pkey *k, const uint8_t 
 		return -PC_ENOMEM;
 	/* The key is shared: OpenSSL only reads it here (EVP_PKEY is reference counted and
 	 * the operation state lives in <md>/<pctx>, which are ours). */
-	if (EVP_DigestVerifyInit_ex(md, &pctx, a->md, NULL, NULL, k->pkey, NULL) != 1)
+	if (a->md != NULL && pc_crypto__md(a->md) != NULL)
+		r = EVP_DigestVerifyInit(md, &pctx, pc_crypto__md(a->md), NULL, k->pkey);
+	else
+		r = EVP_DigestVerifyInit_ex(md, &pctx, a->md, NULL, NULL, k->pkey, NULL);
+	if (r != 1)
 		goto fail;
 	/* RFC 7518 3.5: MGF1 with the same hash, salt as long as the hash. An exact salt
 	 * length, not "auto": there is one valid PS384 encoding per signature, not several. */
