@@ -106,10 +106,13 @@ test_what_counts_and_the_delays(void **state)
 	assert_int_equal(r.wait_ms, 100);
 	assert_int_equal(r.deny_reason, PC_R_AUTH_EXPIRED);
 	assert_int_equal(r.retry_after_s, 0);
-	/* The fourth locks the address out: 429 at once, Retry-After, the lockout's detail. */
+	/* The fourth locks the address out: 429 after the longest delay, no keep-alive,
+	 * Retry-After, the lockout's detail. */
 	r = req_for("/login", "192.0.2.1", a);
 	r.claimed_id = PC_STR("mallory");
-	assert_int_equal(pc_guard_failed(&r, PC_R_AUTH_KEY_UNKNOWN), PC_DENY);
+	assert_int_equal(pc_guard_failed(&r, PC_R_AUTH_KEY_UNKNOWN), PC_WAIT);
+	assert_true(r.deny_pending && r.close_after);
+	assert_int_equal(r.wait_ms, r.conf->failed_auth.max_delay_ms);
 	assert_int_equal(r.deny_reason, PC_R_AUTH_LOCKED_OUT);
 	assert_int_equal(r.deny_status, 429);
 	assert_int_equal(r.retry_after_s, 30);
@@ -117,7 +120,8 @@ test_what_counts_and_the_delays(void **state)
 	assert_non_null(strstr(r.detail, "auth_key_unknown"));
 	/* The guard now refuses it on the login route, not on a public one. */
 	r = req_for("/login", "192.0.2.1", a);
-	assert_int_equal(pc_guard_run(&r), PC_DENY);
+	assert_int_equal(pc_guard_run(&r), PC_WAIT);
+	assert_true(r.deny_pending && r.close_after);
 	assert_int_equal(r.deny_reason, PC_R_AUTH_LOCKED_OUT);
 	assert_true(r.retry_after_s >= 29 && r.retry_after_s <= 30);
 	r = req_for("/pub", "192.0.2.1", a);
@@ -149,7 +153,7 @@ test_login_route_upstream_statuses(void **state)
 		pc_guard_login_status(&r, i % 2 ? 401 : 403);
 	}
 	r = req_for("/login", "198.51.100.1", a);
-	assert_int_equal(pc_guard_run(&r), PC_DENY);
+	assert_int_equal(pc_guard_run(&r), PC_WAIT);	/* the 429, held back */
 	assert_int_equal(r.deny_status, 429);
 	pc_arena_free(a);
 }
