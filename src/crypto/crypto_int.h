@@ -23,6 +23,8 @@
 #define PC_SIG_MAX_BYTES	(PC_RSA_MAX_BITS / 8)
 
 struct pc_pkey {
+	uint64_t	 serial;	/* unique for the process, never reused (jws.c's
+					 * per-thread contexts are found by it, not by address) */
 	enum pc_key_type type;
 	unsigned	 bits;
 	EVP_PKEY	*pkey;		/* RSA, EC, Ed25519; NULL for HMAC */

@@ -40,9 +40,11 @@ static const struct curve curves[] = {
 static struct pc_pkey *
 pkey_new(enum pc_key_type type, unsigned bits)
 {
-	struct pc_pkey *k = calloc(1, sizeof(*k));
+	static uint64_t	 serials;
+	struct pc_pkey	*k = calloc(1, sizeof(*k));
 
 	if (k != NULL) {
+		k->serial = __atomic_add_fetch(&serials, 1, __ATOMIC_RELAXED);
 		k->type = type;
 		k->bits = bits;
 	}

@@ -926,6 +926,48 @@ test_threads(void **state)
 		pc_pkey_free(k[j]);
 }
 
+/*
+ * The per-thread prepared contexts (jws.c) are found by key serial: a key freed by a
+ * rotation and a new one at the same address must never share one. Keys are made and
+ * freed in turn (the allocator tends to hand the same address back) and each must verify
+ * its own signatures only.
+ */
+static void
+test_prepared_contexts_follow_keys(void **state)
+{
+	struct pc_skey	*sk[2] = { NULL, NULL };
+	struct pc_pkey	*pub[2] = { NULL, NULL };
+	uint8_t		 sig[2][80], msg[32];
+	int		 round, i;
+
+	(void)state;
+	memset(msg, 'm', sizeof(msg));
+	for (round = 0; round < 20; round++) {
+		for (i = 0; i < 2; i++) {
+			assert_int_equal(pc_skey_generate(PC_ALG_ES256, &sk[i], &pub[i]), 0);
+			assert_int_equal(pc_jws_sign(sk[i], msg, sizeof(msg), sig[i], 80), 64);
+		}
+		/* Both in the cache, each with its own key. */
+		assert_int_equal(pc_jws_verify(PC_ALG_ES256, pub[0], msg, 32, sig[0], 64), 0);
+		assert_int_equal(pc_jws_verify(PC_ALG_ES256, pub[1], msg, 32, sig[1], 64), 0);
+		assert_int_equal(pc_jws_verify(PC_ALG_ES256, pub[0], msg, 32, sig[1], 64),
+		    -PC_EPROTO);
+		/* Free the first and make a new one (often at the same address): the old
+		 * key's signature must not verify under it. */
+		pc_pkey_free(pub[0]);
+		pc_skey_free(sk[0]);
+		assert_int_equal(pc_skey_generate(PC_ALG_ES256, &sk[0], &pub[0]), 0);
+		assert_int_equal(pc_jws_verify(PC_ALG_ES256, pub[0], msg, 32, sig[0], 64),
+		    -PC_EPROTO);
+		assert_int_equal(pc_jws_sign(sk[0], msg, sizeof(msg), sig[0], 80), 64);
+		assert_int_equal(pc_jws_verify(PC_ALG_ES256, pub[0], msg, 32, sig[0], 64), 0);
+		for (i = 0; i < 2; i++) {
+			pc_pkey_free(pub[i]);
+			pc_skey_free(sk[i]);
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -942,6 +984,7 @@ main(void)
 		cmocka_unit_test(test_okp),
 		cmocka_unit_test(test_hmac_keys),
 		cmocka_unit_test(test_digests),
+		cmocka_unit_test(test_prepared_contexts_follow_keys),
 		cmocka_unit_test(test_sign),
 		cmocka_unit_test(test_threads),
 	};
