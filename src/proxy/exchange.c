@@ -123,6 +123,8 @@ pc_ex_deny(struct exchange *ex, enum pc_reason reason, bool close)
 		/* HTTP/2: the answer (or the reset) concerns this stream only. */
 		ex->status = ex->resp_head_sent ? ex->status : status;
 		pc_h2_ex_error(ex, status, reason);
+		if (ex->req.close_after)
+			pc_h2_ex_goaway(ex);
 		pc_ex_end(ex);
 		pc_conn_kick(c);
 		return;

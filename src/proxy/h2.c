@@ -683,6 +683,9 @@ on_frame_send(nghttp2_session *s, const nghttp2_frame *f, void *arg)
 	    !(f->hd.flags & NGHTTP2_FLAG_END_STREAM))
 		return 0;
 	st = stream_of(h, f->hd.stream_id);
+	if (st != NULL && st->goaway_after)
+		(void)nghttp2_submit_goaway(s, NGHTTP2_FLAG_NONE,
+		    nghttp2_session_get_last_proc_stream_id(s), NGHTTP2_NO_ERROR, NULL, 0);
 	if (st != NULL && st->rst_after)
 		(void)nghttp2_submit_rst_stream(s, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_NO_ERROR);
 	return 0;
@@ -787,6 +790,17 @@ pc_h2_free(struct conn *c)
 		stream_free(h, h->streams);
 	c->h2 = NULL;
 	free(h);
+}
+
+/* The HTTP/2 form of "no keep-alive after this answer" (req->close_after): once the
+ * answer's END_STREAM is out (not before: some clients drop their state on GOAWAY), a
+ * GOAWAY, so the client opens no more streams here; those in flight finish, then the
+ * connection closes. */
+void
+pc_h2_ex_goaway(struct exchange *ex)
+{
+	if (ex->st != NULL)
+		ex->st->goaway_after = true;
 }
 
 void

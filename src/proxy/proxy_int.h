@@ -162,6 +162,7 @@ struct h2stream {
 	bool		 body_eof;	/* <body> holds the end of the response */
 	bool		 deferred;	/* the data source said "later": resume when bytes come */
 	bool		 rst_after;	/* reset (NO_ERROR) once the response's END_STREAM is out */
+	bool		 goaway_after;	/* GOAWAY (NO_ERROR) then, too: req->close_after */
 };
 
 struct exchange {
@@ -243,6 +244,7 @@ PC_MUST_CHECK int pc_h2_ex_response_head(struct exchange *ex);
 void		 pc_h2_ex_kick(struct exchange *ex);
 void		 pc_h2_ex_ready(struct exchange *ex);	/* upstream progress; may end <ex> */
 void		 pc_h2_ex_resumed(struct exchange *ex, enum pc_reason reason);	/* unparked */
+void		 pc_h2_ex_goaway(struct exchange *ex);	/* no more streams on this connection */
 bool		 pc_h2_preface(const uint8_t *p, size_t n, bool *complete);
 
 /* conn.c */

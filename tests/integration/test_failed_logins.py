@@ -305,6 +305,11 @@ def test_http2_delays_and_retry_after(gateway_factory, issuer):
         assert s.status == 401 and time.monotonic() - t0 >= 0.27, s
         s = c.get("/api/items", headers=bad)
         assert s.status == 429 and 50 < int(s.header("retry-after")) <= 60, s
+        # No more streams on this connection: GOAWAY (HTTP/2's Connection: close).
+        assert c.wait_goaway() is not None
+    with H2Client(gw.port) as c:
+        t0 = time.monotonic()
         s = c.get("/api/items", headers=[("authorization", "Bearer " + issuer.token())])
         assert s.status == 429 and s.header("retry-after") is not None, s
+        assert time.monotonic() - t0 >= 0.27, s      # held back like the failures
     gw.upstream.assert_nothing()
