@@ -208,6 +208,19 @@ to_hex(const uint8_t *p, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
+int
+pc_apikey_pepper_new(uint8_t pepper[PC_APIKEY_PEPPER_BYTES], char text[PC_APIKEY_PEPPER_TEXT])
+{
+	int rc = pc_random_bytes(pepper, PC_APIKEY_PEPPER_BYTES);
+
+	if (rc != 0)
+		return rc;
+	to_hex(pepper, PC_APIKEY_PEPPER_BYTES, text);
+	text[2 * PC_APIKEY_PEPPER_BYTES] = '\n';
+	text[2 * PC_APIKEY_PEPPER_BYTES + 1] = '\0';
+	return 0;
+}
+
 void
 pc_apikey_pepper_id(const uint8_t pepper[PC_APIKEY_PEPPER_BYTES], char out[17])
 {

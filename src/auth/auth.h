@@ -211,6 +211,11 @@ bool		 pc_apikey_well_formed(struct pc_str key);
 bool		 pc_apikey_looks_like(struct pc_str v);
 /* A name of a key: [A-Za-z0-9._-]{1,64}. */
 bool		 pc_apikey_name_ok(struct pc_str name);
+/* A fresh pepper from the kernel CSPRNG, and its file text: 64 hex digits, a newline and a
+ * NUL (the caller writes <text>, 0600, and wipes both). 0 or -PC_E*. */
+#define PC_APIKEY_PEPPER_TEXT	(2 * PC_APIKEY_PEPPER_BYTES + 2)
+PC_MUST_CHECK int pc_apikey_pepper_new(uint8_t pepper[PC_APIKEY_PEPPER_BYTES],
+    char text[PC_APIKEY_PEPPER_TEXT]);
 /* A pepper: exactly 64 hex digits -> 32 bytes. 0 or -PC_EINVAL. */
 PC_MUST_CHECK int pc_apikey_pepper_parse(struct pc_str hex, uint8_t out[PC_APIKEY_PEPPER_BYTES]);
 /* The pepper's public id: 16 hex digits of HMAC(pepper, "portcullis pepper id"), NUL-ended. */

@@ -256,10 +256,10 @@ dir_of(const char *path, char *out, size_t cap)
 static int
 get_pepper(const struct keys_args *a, bool create, uint8_t pepper[PC_APIKEY_PEPPER_BYTES])
 {
-	char		 path[PATH_MAX], hex[2 * PC_APIKEY_PEPPER_BYTES + 2], *buf;
+	char		 path[PATH_MAX], hex[PC_APIKEY_PEPPER_TEXT], *buf;
 	const char	*env = getenv(PEPPER_ENV);
 	struct stat	 st;
-	size_t		 len = 0, i;
+	size_t		 len = 0;
 	int		 fd, rc;
 
 	if (a->pepper_file == NULL && env != NULL) {
@@ -275,13 +275,8 @@ get_pepper(const struct keys_args *a, bool create, uint8_t pepper[PC_APIKEY_PEPP
 		return die("%s: path too long", a->file);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd == -1 && errno == ENOENT && create && a->pepper_file == NULL) {
-		if (pc_random_bytes(pepper, PC_APIKEY_PEPPER_BYTES) != 0)
+		if (pc_apikey_pepper_new(pepper, hex) != 0)
 			return die("%s: the kernel CSPRNG failed", path);
-		for (i = 0; i < PC_APIKEY_PEPPER_BYTES; i++) {
-			hex[2 * i] = "0123456789abcdef"[pepper[i] >> 4];
-			hex[2 * i + 1] = "0123456789abcdef"[pepper[i] & 15];
-		}
-		hex[2 * PC_APIKEY_PEPPER_BYTES] = '\n';
 		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 		rc = fd == -1 ? -1 : write_all(fd, hex, 2 * PC_APIKEY_PEPPER_BYTES + 1);
 		if (rc == 0)

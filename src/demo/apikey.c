@@ -36,18 +36,12 @@ pc_demo_apikey_make(const char *store_path, const char *pepper_path, struct pc_d
 	struct pc_apikey_store	*s = NULL;
 	struct pc_buf		 b;
 	uint8_t			 pepper[PC_APIKEY_PEPPER_BYTES], h[32];
-	char			 hex[2 * PC_APIKEY_PEPPER_BYTES + 1];
-	size_t			 i;
+	char			 hex[PC_APIKEY_PEPPER_TEXT];
 	int			 rc;
 
-	if ((rc = pc_random_bytes(pepper, sizeof(pepper))) != 0)
+	if ((rc = pc_apikey_pepper_new(pepper, hex)) != 0)
 		return rc;
-	for (i = 0; i < sizeof(pepper); i++) {
-		hex[2 * i] = "0123456789abcdef"[pepper[i] >> 4];
-		hex[2 * i + 1] = "0123456789abcdef"[pepper[i] & 15];
-	}
-	hex[2 * PC_APIKEY_PEPPER_BYTES] = '\n';
-	rc = write_new(pepper_path, hex, sizeof(hex));
+	rc = write_new(pepper_path, hex, sizeof(hex) - 1);
 	explicit_bzero(hex, sizeof(hex));
 	if (rc == 0)
 		rc = pc_apikey_store_new("partners", pepper, &s);

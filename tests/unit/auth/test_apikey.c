@@ -128,6 +128,19 @@ test_pepper(void **state)
 	assert_int_equal(strlen(id), 16);
 	pc_apikey_pepper_id(p, id2);
 	assert_string_not_equal(id, id2);
+	/* A new pepper: its file text parses back to it; two are never equal. */
+	{
+		uint8_t	n1[32], n2[32], back[32];
+		char	t1[PC_APIKEY_PEPPER_TEXT], t2[PC_APIKEY_PEPPER_TEXT];
+
+		assert_int_equal(pc_apikey_pepper_new(n1, t1), 0);
+		assert_int_equal(pc_apikey_pepper_new(n2, t2), 0);
+		assert_int_equal(strlen(t1), 65);
+		assert_int_equal(t1[64], '\n');
+		assert_int_equal(pc_apikey_pepper_parse(pc_str_make(t1, 64), back), 0);
+		assert_memory_equal(back, n1, 32);
+		assert_memory_not_equal(n1, n2, 32);
+	}
 }
 
 /* A store text under <pepper> with <body> after the header. */
