@@ -144,14 +144,21 @@ def test_run_with_invalid_config_fails(tmp_path):
 # ---- startup, SIGTERM --------------------------------------------------------------------
 
 def test_listening_message(gateway):
-    lines = []
-    for ln in gateway.stderr().splitlines():
-        try:
-            lines.append(json.loads(ln))
-        except ValueError:
-            pass
+    # The sockets accept (which is what the harness waits for) a moment before the line is
+    # written, once the workers are started: wait for it, bounded.
     want = "listening on 127.0.0.1:%d" % gateway.port
-    m = [x for x in lines if x.get("msg") == want]
+    deadline = time.monotonic() + scaled(5)
+    while True:
+        lines = []
+        for ln in gateway.stderr().splitlines():
+            try:
+                lines.append(json.loads(ln))
+            except ValueError:
+                pass
+        m = [x for x in lines if x.get("msg") == want]
+        if m or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
     assert m, gateway.stderr()
     assert m[0]["level"] == "info" and "time" in m[0]
 
