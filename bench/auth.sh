@@ -119,15 +119,9 @@ auth_conf()
 workers: 1
 listen:
   - 127.0.0.1:$PORT_PC_AUTH
-limits:
-  max_connections: $MAX_CONNS
-  idle_timeout_ms: 60000
-  max_requests_per_connection: $KEEPALIVE_REQS
-access_log: "off"
-event_log: "off"
-admin:
-  enabled: false
-drain_timeout_ms: 5000
+EOF
+		pc_conf_common
+		cat <<EOF
 issuers:
   bench:
     issuer: $AUTH_ISS
@@ -136,12 +130,8 @@ issuers:
     jwks_file: $AUTH_DIR/jwks.json
 EOF
 		[ "${2:-}" = failed_auth ] && echo "failed_auth: true"
+		pc_conf_backend
 		cat <<EOF
-upstreams:
-  backend:
-    targets: [127.0.0.1:$PORT_BACKEND]
-    keepalive: 64
-    keepalive_timeout_ms: 30000
 routes:
   - name: public
     path: /public/**

@@ -302,6 +302,35 @@ EOF
 EOF
 }
 
+# pc_conf_common, pc_conf_backend: the parts of a portcullis configuration every bench
+# instance shares (limits like nginx's, no logs, no admin; the shared backend and its pool),
+# for pc_conf here and auth_conf in auth.sh.
+pc_conf_common()
+{
+	cat <<EOF
+limits:
+  max_connections: $MAX_CONNS
+  idle_timeout_ms: 60000
+  max_requests_per_connection: $KEEPALIVE_REQS
+access_log: "off"
+event_log: "off"
+admin:
+  enabled: false
+drain_timeout_ms: 5000
+EOF
+}
+
+pc_conf_backend()
+{
+	cat <<EOF
+upstreams:
+  backend:
+    targets: [127.0.0.1:$PORT_BACKEND]
+    keepalive: 64
+    keepalive_timeout_ms: 30000
+EOF
+}
+
 # pc_conf FILE [tls] [h2]: the portcullis configuration; "tls" adds the TLS listener (syntax
 # of issue 3), with HSTS off so both proxies send the same response bytes; "h2" adds the
 # HTTP/2 one (the same TLS settings, plus http2: true).
@@ -340,21 +369,9 @@ EOF
       hsts: "off"
       http2: true
 EOF
+		pc_conf_common
+		pc_conf_backend
 		cat <<EOF
-limits:
-  max_connections: $MAX_CONNS
-  idle_timeout_ms: 60000
-  max_requests_per_connection: $KEEPALIVE_REQS
-access_log: "off"
-event_log: "off"
-admin:
-  enabled: false
-drain_timeout_ms: 5000
-upstreams:
-  backend:
-    targets: [127.0.0.1:$PORT_BACKEND]
-    keepalive: 64
-    keepalive_timeout_ms: 30000
 routes:
   - name: all
     path: /**
