@@ -18,7 +18,6 @@
 #define SET_A	"{\"keys\":[{\"kty\":\"RSA\",\"kid\":\"a\",\"n\":\"" RSA_N "\",\"e\":\"AQAB\"}]}"
 #define SET_B	"{\"keys\":[{\"kty\":\"RSA\",\"kid\":\"b\",\"n\":\"" RSA_N "\",\"e\":\"AQAB\"}]}"
 
-static struct test_server srv;
 
 static unsigned
 registry_len(void)
@@ -320,26 +319,6 @@ test_discovery(void **state)
 	assert_int_equal(registry_len(), 0);
 }
 
-static int
-setup(void **state)
-{
-	(void)state;
-	if (test_server_start(&srv) != 0) {
-		test_server_stop(&srv);
-		return -1;
-	}
-	return pc_fetch_start() == 0 ? 0 : -1;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	pc_fetch_stop();
-	test_server_stop(&srv);
-	return 0;
-}
-
 int
 main(void)
 {
@@ -352,5 +331,5 @@ main(void)
 		cmocka_unit_test(test_discovery),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, test_server_setup, test_server_teardown);
 }

@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fetch/fetch.h"
+
 struct test_server {
 	pid_t	 pid;
 	int	 port;
@@ -79,6 +81,30 @@ test_server_stop(struct test_server *s)
 		(void)unlink(path);
 	}
 	(void)rmdir(s->dir);
+}
+
+/* The group's server and fetch thread, for cmocka_run_group_tests (test_fetch.c and
+ * auth/test_keyring.c both run against them). */
+static struct test_server srv;
+
+static int
+test_server_setup(void **state)
+{
+	(void)state;
+	if (test_server_start(&srv) != 0) {
+		test_server_stop(&srv);
+		return -1;
+	}
+	return pc_fetch_start() == 0 ? 0 : -1;
+}
+
+static int
+test_server_teardown(void **state)
+{
+	(void)state;
+	pc_fetch_stop();
+	test_server_stop(&srv);
+	return 0;
 }
 
 #endif

@@ -17,7 +17,6 @@
 #include "../fetch/server.h"
 #include "core/banned.h"
 
-static struct test_server srv;
 
 struct outcome {
 	pthread_mutex_t	 mtx;
@@ -333,26 +332,6 @@ test_queue_bound_and_stop(void **state)
 	assert_int_equal(o.status, 200);
 }
 
-static int
-setup(void **state)
-{
-	(void)state;
-	if (test_server_start(&srv) != 0) {
-		test_server_stop(&srv);
-		return -1;
-	}
-	return pc_fetch_start() == 0 ? 0 : -1;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	pc_fetch_stop();
-	test_server_stop(&srv);
-	return 0;
-}
-
 int
 main(void)
 {
@@ -370,5 +349,5 @@ main(void)
 		cmocka_unit_test(test_queue_bound_and_stop),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, test_server_setup, test_server_teardown);
 }
